@@ -1,0 +1,403 @@
+#include "config/config.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <sstream>
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace auri {
+namespace {
+
+enum class Kind { kString, kInt, kStringList };
+
+// One option, declared once. `field` returns the address of the option's member in a Config.
+struct Option {
+  const char* key;  // "section.name"
+  Kind kind;
+  const char* default_value;  // string form; lists are comma-separated
+  long min_value;             // ints only
+  long max_value;
+  const char* help;
+  void* (*field)(Config&);
+};
+
+#define FIELD(member) [](Config& c) -> void* { return &c.member; }
+
+// The one declaration of every option. Defaults pick ports away from the usual ones so an embedded
+// stack does not collide with a system PostgreSQL/Redis on the same machine.
+const Option kOptions[] = {
+    {"general.home", Kind::kString, "./var", 0, 0,
+     "Directory for everything the embedded stack writes (data, logs, secrets, run files).",
+     FIELD(home)},
+    {"api.host", Kind::kString, "127.0.0.1", 0, 0, "Address the api-gateway listens on.",
+     FIELD(api.host)},
+    {"api.port", Kind::kInt, "8480", 1, 65535, "Port the api-gateway listens on.", FIELD(api.port)},
+    {"api.threads", Kind::kInt, "2", 1, 256, "I/O threads of the api-gateway.", FIELD(api.threads)},
+    {"api.body_limit_bytes", Kind::kInt, "1048576", 1024, 64 << 20,
+     "Largest request body accepted; larger gets 413 payload_too_large.",
+     FIELD(api.body_limit_bytes)},
+    {"api.header_limit_bytes", Kind::kInt, "16384", 1024, 1 << 20,
+     "Largest request header block accepted; larger closes the connection with 431.",
+     FIELD(api.header_limit_bytes)},
+    {"api.read_timeout_seconds", Kind::kInt, "30", 1, 3600,
+     "Deadline for reading one whole request (slow clients are cut off).",
+     FIELD(api.read_timeout_seconds)},
+    {"api.shutdown_timeout_seconds", Kind::kInt, "10", 1, 600,
+     "On SIGTERM, how long in-flight requests may take before the server stops anyway.",
+     FIELD(api.shutdown_timeout_seconds)},
+    {"api.cors_origins", Kind::kStringList, "", 0, 0,
+     "Origins allowed by CORS (comma-separated in the environment); empty = no CORS headers.",
+     FIELD(api.cors_origins)},
+    {"postgres.dsn", Kind::kString, "", 0, 0,
+     "libpq DSN of an external database. Empty = Auri runs its own PostgreSQL under <home>.",
+     FIELD(postgres.dsn)},
+    {"postgres.host", Kind::kString, "127.0.0.1", 0, 0, "Address of the embedded PostgreSQL.",
+     FIELD(postgres.host)},
+    {"postgres.port", Kind::kInt, "15432", 1, 65535, "Port of the embedded PostgreSQL.",
+     FIELD(postgres.port)},
+    {"postgres.database", Kind::kString, "auri", 0, 0, "Database name.", FIELD(postgres.database)},
+    {"postgres.user", Kind::kString, "postgres", 0, 0, "Database role Auri connects as.",
+     FIELD(postgres.user)},
+    {"postgres.bin_dir", Kind::kString, "/usr/lib/postgresql/15/bin", 0, 0,
+     "Where initdb/postgres/pg_ctl live.", FIELD(postgres.bin_dir)},
+    {"postgres.run_as", Kind::kString, "postgres", 0, 0,
+     "OS user that runs the embedded server when Auri runs as root (PostgreSQL refuses root).",
+     FIELD(postgres.run_as)},
+    {"postgres.pool_size", Kind::kInt, "8", 1, 512, "Connections per process.",
+     FIELD(postgres.pool_size)},
+    {"postgres.connect_timeout_seconds", Kind::kInt, "3", 1, 60,
+     "Deadline for opening one connection.", FIELD(postgres.connect_timeout_seconds)},
+    {"postgres.statement_timeout_ms", Kind::kInt, "5000", 10, 3600000,
+     "statement_timeout set on every connection.", FIELD(postgres.statement_timeout_ms)},
+    {"redis.url", Kind::kString, "", 0, 0,
+     "redis://host:port of an external Redis. Empty = Auri runs its own, without persistence.",
+     FIELD(redis.url)},
+    {"redis.host", Kind::kString, "127.0.0.1", 0, 0, "Address of the embedded Redis.",
+     FIELD(redis.host)},
+    {"redis.port", Kind::kInt, "16379", 1, 65535, "Port of the embedded Redis.",
+     FIELD(redis.port)},
+    {"redis.server_bin", Kind::kString, "/usr/bin/redis-server", 0, 0,
+     "The redis-server binary for the embedded Redis.", FIELD(redis.server_bin)},
+    {"redis.timeout_ms", Kind::kInt, "500", 10, 60000,
+     "Deadline for connecting to Redis and for each command.", FIELD(redis.timeout_ms)},
+    {"supervisor.start_timeout_seconds", Kind::kInt, "60", 1, 3600,
+     "How long `auri up` waits for the whole stack to become healthy.",
+     FIELD(supervisor.start_timeout_seconds)},
+    {"supervisor.stop_timeout_seconds", Kind::kInt, "30", 1, 3600,
+     "How long `auri down` waits for each component before killing it.",
+     FIELD(supervisor.stop_timeout_seconds)},
+    {"supervisor.max_restart_backoff_seconds", Kind::kInt, "30", 1, 3600,
+     "Longest wait before restarting a crashed component (backoff doubles from 0.5 s).",
+     FIELD(supervisor.max_restart_backoff_seconds)},
+    {"log.level", Kind::kString, "info", 0, 0, "debug | info | warn | error.", FIELD(log.level)},
+    {"secrets.master_key_file", Kind::kString, "", 0, 0,
+     "Key file (mode 0600) holding the master key; empty = <home>/master.key. "
+     "AURI_MASTER_KEY (base64 of 32 bytes) takes precedence.",
+     FIELD(secrets.master_key_file)},
+};
+
+#undef FIELD
+
+std::string EnvName(const char* key) {
+  std::string name = "AURI_";
+  for (const char* p = key; *p; ++p) {
+    name.push_back(*p == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
+  }
+  return name;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Status SetFromString(const Option& opt, const std::string& value, const std::string& source,
+                     Config* config) {
+  void* field = opt.field(*config);
+  switch (opt.kind) {
+    case Kind::kString:
+      *static_cast<std::string*>(field) = value;
+      return Status::Ok();
+    case Kind::kStringList:
+      *static_cast<std::vector<std::string>*>(field) = SplitList(value);
+      return Status::Ok();
+    case Kind::kInt: {
+      errno = 0;
+      char* end = nullptr;
+      long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || errno == ERANGE || v < opt.min_value ||
+          v > opt.max_value) {
+        return InvalidArgument("option " + std::string(opt.key) + " from " + source +
+                                   ": expected an integer in " + std::to_string(opt.min_value) +
+                                   ".." + std::to_string(opt.max_value) + ", got '" + value + "'",
+                               "fix the value or remove it to use the default");
+      }
+      *static_cast<int*>(field) = static_cast<int>(v);
+      return Status::Ok();
+    }
+  }
+  return Internal("unknown option kind");
+}
+
+const Option* FindOption(std::string_view key) {
+  for (const Option& opt : kOptions) {
+    if (key == opt.key) return &opt;
+  }
+  return nullptr;
+}
+
+// Converts one TOML value to the option's string form, checking its type.
+Result<std::string> TomlValueToString(const Option& opt, const toml::node& node,
+                                      const std::string& source) {
+  auto type_error = [&](const char* expected) {
+    return InvalidArgument("option " + std::string(opt.key) + " in " + source + ": expected " +
+                           expected);
+  };
+  switch (opt.kind) {
+    case Kind::kString:
+      if (auto v = node.value<std::string>(); v && node.is_string()) return *v;
+      return type_error("a string");
+    case Kind::kInt:
+      if (auto v = node.value<int64_t>(); v && node.is_integer()) return std::to_string(*v);
+      return type_error("an integer");
+    case Kind::kStringList: {
+      const toml::array* arr = node.as_array();
+      if (!arr) return type_error("an array of strings");
+      std::string joined;
+      for (const toml::node& item : *arr) {
+        if (!item.is_string()) return type_error("an array of strings");
+        if (!joined.empty()) joined.push_back(',');
+        joined += *item.value<std::string>();
+      }
+      return joined;
+    }
+  }
+  return Internal("unknown option kind");
+}
+
+Status ApplyTomlFile(const std::string& path, Config* config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "cannot parse " << path << " at line " << e.source().begin.line << ": "
+        << e.description();
+    return InvalidArgument(msg.str(), "see config/auri.example.toml for the format");
+  }
+  for (const auto& [section, node] : root) {
+    const toml::table* table = node.as_table();
+    if (!table) {
+      return InvalidArgument(path + ": top-level key '" + std::string(section.str()) +
+                             "' must be a [section]");
+    }
+    for (const auto& [name, value] : *table) {
+      std::string key = std::string(section.str()) + "." + std::string(name.str());
+      const Option* opt = FindOption(key);
+      if (!opt) {
+        return InvalidArgument(path + ": unknown option '" + key + "'",
+                               "see docs/configuration.md for the list of options");
+      }
+      ASSIGN_OR_RETURN(std::string text, TomlValueToString(*opt, value, path));
+      RETURN_IF_ERROR(SetFromString(*opt, text, path, config));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string MakeAbsolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (!::getcwd(cwd, sizeof cwd)) return path;
+  std::string base(cwd);
+  std::string rel = path;
+  while (rel.rfind("./", 0) == 0) rel = rel.substr(2);
+  if (rel == ".") return base;
+  return base + "/" + rel;
+}
+
+Status Validate(const Config& c) {
+  if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" &&
+      c.log.level != "error") {
+    return InvalidArgument("option log.level: expected debug|info|warn|error, got '" +
+                           c.log.level + "'");
+  }
+  if (c.home.empty()) return InvalidArgument("option general.home must not be empty");
+  if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0) {
+    return InvalidArgument("option redis.url: expected redis://host:port, got '" + c.redis.url +
+                           "'");
+  }
+  return Status::Ok();
+}
+
+std::string QuoteDsnValue(const std::string& v) {
+  std::string out = "'";
+  for (char ch : v) {
+    if (ch == '\'' || ch == '\\') out.push_back('\\');
+    out.push_back(ch);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const ConfigSources& sources) {
+  Config config;
+  for (const Option& opt : kOptions) {
+    RETURN_IF_ERROR(SetFromString(opt, opt.default_value, "defaults", &config));
+  }
+  if (!sources.file.empty()) {
+    if (::access(sources.file.c_str(), F_OK) == 0) {
+      RETURN_IF_ERROR(ApplyTomlFile(sources.file, &config));
+    } else if (sources.file_must_exist) {
+      return InvalidArgument("config file not found: " + sources.file,
+                             "copy config/auri.example.toml to auri.toml, or omit --config");
+    }
+  }
+  for (const Option& opt : kOptions) {
+    auto it = sources.env.find(EnvName(opt.key));
+    if (it != sources.env.end()) {
+      RETURN_IF_ERROR(SetFromString(opt, it->second, "environment " + it->first, &config));
+    }
+  }
+  for (const std::string& item : sources.overrides) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgument("--set expects section.key=value, got '" + item + "'");
+    }
+    const Option* opt = FindOption(item.substr(0, eq));
+    if (!opt) {
+      return InvalidArgument("unknown option '" + item.substr(0, eq) + "' in --set",
+                             "see docs/configuration.md for the list of options");
+    }
+    RETURN_IF_ERROR(SetFromString(*opt, item.substr(eq + 1), "--set", &config));
+  }
+  config.home = MakeAbsolute(config.home);
+  config.secrets.master_key_file = MakeAbsolute(config.secrets.master_key_file);
+  RETURN_IF_ERROR(Validate(config));
+  return config;
+}
+
+std::map<std::string, std::string> AuriEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (entry.rfind("AURI_", 0) != 0) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+std::string Config::DatabaseDsn() const {
+  if (!postgres.dsn.empty()) return postgres.dsn;
+  return "host=" + postgres.host + " port=" + std::to_string(postgres.port) +
+         " dbname=" + QuoteDsnValue(postgres.database) + " user=" + QuoteDsnValue(postgres.user) +
+         " connect_timeout=" + std::to_string(postgres.connect_timeout_seconds) +
+         " application_name=auri";
+}
+
+std::string Config::AdminDsn() const {
+  if (!postgres.dsn.empty()) return postgres.dsn;  // external: the operator creates the database
+  return "host=" + postgres.host + " port=" + std::to_string(postgres.port) +
+         " dbname=postgres user=" + QuoteDsnValue(postgres.user) +
+         " connect_timeout=" + std::to_string(postgres.connect_timeout_seconds) +
+         " application_name=auri";
+}
+
+std::string Config::RedisHost() const {
+  if (redis.url.empty()) return redis.host;
+  std::string rest = redis.url.substr(8);  // after "redis://"
+  auto slash = rest.find('/');
+  if (slash != std::string::npos) rest = rest.substr(0, slash);
+  auto colon = rest.rfind(':');
+  return colon == std::string::npos ? rest : rest.substr(0, colon);
+}
+
+int Config::RedisPort() const {
+  if (redis.url.empty()) return redis.port;
+  std::string rest = redis.url.substr(8);
+  auto slash = rest.find('/');
+  if (slash != std::string::npos) rest = rest.substr(0, slash);
+  auto colon = rest.rfind(':');
+  return colon == std::string::npos ? 6379 : std::atoi(rest.c_str() + colon + 1);
+}
+
+std::string Config::ApiBaseUrl() const {
+  return "http://" + api.host + ":" + std::to_string(api.port);
+}
+
+std::string Config::MasterKeyFile() const {
+  return secrets.master_key_file.empty() ? home + "/master.key" : secrets.master_key_file;
+}
+
+std::string RenderConfigToml(const Config& config) {
+  Config copy = config;
+  std::string out;
+  std::string section;
+  for (const Option& opt : kOptions) {
+    std::string key(opt.key);
+    std::string sec = key.substr(0, key.find('.'));
+    if (sec != section) {
+      out += (section.empty() ? "" : "\n") + std::string("[") + sec + "]\n";
+      section = sec;
+    }
+    out += key.substr(key.find('.') + 1) + " = ";
+    void* field = opt.field(copy);
+    switch (opt.kind) {
+      case Kind::kString: {
+        std::string v = *static_cast<std::string*>(field);
+        if (key == "postgres.dsn" && v.find("password") != std::string::npos) v = "<redacted>";
+        out += "\"" + v + "\"\n";
+        break;
+      }
+      case Kind::kInt: out += std::to_string(*static_cast<int*>(field)) + "\n"; break;
+      case Kind::kStringList: {
+        out += "[";
+        bool first = true;
+        for (const auto& s : *static_cast<std::vector<std::string>*>(field)) {
+          out += (first ? "\"" : ", \"") + s + "\"";
+          first = false;
+        }
+        out += "]\n";
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::string RenderConfigReference() {
+  std::string out =
+      "# Configuration reference\n\n"
+      "Generated by `auri config reference` from the one declaration of options in\n"
+      "`src/config/config.cc`; a unit test fails when this file and the code disagree.\n\n"
+      "Sources, later ones winning: built-in defaults → `auri.toml` (or `--config FILE`) →\n"
+      "environment variables `AURI_<SECTION>_<KEY>` → `--set section.key=value` flags.\n"
+      "Unknown keys in the file are errors, so a typo cannot silently do nothing.\n\n"
+      "| option | environment | default | meaning |\n|---|---|---|---|\n";
+  for (const Option& opt : kOptions) {
+    std::string def = opt.default_value;
+    if (opt.kind == Kind::kInt) {
+      def += " (" + std::to_string(opt.min_value) + ".." + std::to_string(opt.max_value) + ")";
+    }
+    out += "| `" + std::string(opt.key) + "` | `" + EnvName(opt.key) + "` | `" + def + "` | " +
+           opt.help + " |\n";
+  }
+  return out;
+}
+
+}  // namespace auri

@@ -1,0 +1,101 @@
+#pragma once
+// Config: every setting of Auri, loaded once and then immutable; passed by const reference.
+//
+// Sources, later ones winning: built-in defaults → the TOML file (`auri.toml`) → environment
+// variables `AURI_<SECTION>_<KEY>` (e.g. AURI_API_PORT) → explicit overrides ("api.port=9000"
+// from `--set`). Each option is declared once in options.cc; loading, validation, `auri config
+// show` and docs/configuration.md are all derived from that one declaration.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace auri {
+
+struct Config {
+  std::string home;  // absolute; everything the embedded stack writes lives below it
+
+  struct Api {
+    std::string host;
+    int port = 0;
+    int threads = 0;
+    int body_limit_bytes = 0;
+    int header_limit_bytes = 0;
+    int read_timeout_seconds = 0;
+    int shutdown_timeout_seconds = 0;
+    std::vector<std::string> cors_origins;
+  } api;
+
+  struct Postgres {
+    std::string dsn;  // external database; empty = the embedded cluster under <home>/postgres
+    std::string host;
+    int port = 0;
+    std::string database;
+    std::string user;
+    std::string bin_dir;
+    std::string run_as;  // OS user that runs the embedded server when Auri runs as root
+    int pool_size = 0;
+    int connect_timeout_seconds = 0;
+    int statement_timeout_ms = 0;
+  } postgres;
+
+  struct Redis {
+    std::string url;  // external Redis; empty = the embedded server
+    std::string host;
+    int port = 0;
+    std::string server_bin;
+    int timeout_ms = 0;
+  } redis;
+
+  struct Supervisor {
+    int start_timeout_seconds = 0;
+    int stop_timeout_seconds = 0;
+    int max_restart_backoff_seconds = 0;
+  } supervisor;
+
+  struct Log {
+    std::string level;
+  } log;
+
+  struct Secrets {
+    std::string master_key_file;  // empty = <home>/master.key (ignored when AURI_MASTER_KEY is set)
+  } secrets;
+
+  // Derived paths and addresses (computed from the fields above, never set directly).
+  std::string DatabaseDsn() const;    // libpq keyword/value DSN of the database Auri uses
+  std::string AdminDsn() const;       // same server, database "postgres" (for CREATE DATABASE)
+  std::string RedisHost() const;
+  int RedisPort() const;
+  std::string ApiBaseUrl() const;     // "http://127.0.0.1:8480"
+  std::string PostgresDataDir() const { return home + "/postgres/data"; }
+  std::string PostgresSocketDir() const { return home + "/run"; }
+  std::string RunDir() const { return home + "/run"; }
+  std::string LogDir() const { return home + "/log"; }
+  std::string SecretsDir() const { return home + "/secrets"; }
+  std::string MasterKeyFile() const;
+  bool EmbeddedPostgres() const { return postgres.dsn.empty(); }
+  bool EmbeddedRedis() const { return redis.url.empty(); }
+};
+
+struct ConfigSources {
+  std::string file;                        // path of auri.toml; empty = none
+  bool file_must_exist = false;            // true when the user named the file explicitly
+  std::map<std::string, std::string> env;  // the process environment (only AURI_* are read)
+  std::vector<std::string> overrides;      // "section.key=value"
+};
+
+// Loads and validates. Errors (kInvalidArgument) name the option, the source and the bad value,
+// with a hint; unknown keys in the file are errors so a typo cannot silently do nothing.
+Result<Config> LoadConfig(const ConfigSources& sources);
+
+// Collects the current process environment into a map (only AURI_* variables).
+std::map<std::string, std::string> AuriEnvironment();
+
+// The effective configuration as TOML (for `auri config show`).
+std::string RenderConfigToml(const Config& config);
+
+// Markdown reference of every option (docs/configuration.md is this text; a test keeps them equal).
+std::string RenderConfigReference();
+
+}  // namespace auri
