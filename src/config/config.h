@@ -69,7 +69,7 @@ struct Config {
   int RedisPort() const;
   std::string ApiBaseUrl() const;     // "http://127.0.0.1:8480"
   std::string PostgresDataDir() const { return home + "/postgres/data"; }
-  std::string PostgresSocketDir() const { return home + "/run"; }
+  std::string PostgresSocketDir() const { return home + "/postgres/run"; }  // postgres-owned
   std::string RunDir() const { return home + "/run"; }
   std::string LogDir() const { return home + "/log"; }
   std::string SecretsDir() const { return home + "/secrets"; }

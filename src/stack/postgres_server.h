@@ -1,0 +1,69 @@
+#pragma once
+// PostgresServer: one local PostgreSQL 15 cluster that Auri owns (the embedded stack, the test
+// harness and, later, drills). The postmaster runs as a direct child (no pg_ctl in between) so the
+// supervisor sees its exit; when Auri runs as root it runs as `run_as` (PostgreSQL refuses root).
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace auri {
+
+struct PostgresServerOptions {
+  std::string bin_dir = "/usr/lib/postgresql/15/bin";
+  std::string data_dir;    // created by Init
+  std::string socket_dir;  // outside data_dir (pg_basebackup/pg_rewind trip over it otherwise)
+  std::string log_file;    // server output
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string run_as = "postgres";  // used only when the current user is root
+  std::string superuser = "postgres";
+  // Extra `-c name=value` settings (e.g. archive_mode later, or fsync=off in tests).
+  std::vector<std::string> settings;
+};
+
+class PostgresServer {
+ public:
+  explicit PostgresServer(PostgresServerOptions options) : options_(std::move(options)) {}
+
+  // initdb when data_dir holds no cluster yet (idempotent); creates socket_dir and the log file's
+  // directory with the right owner.
+  Status InitIfNeeded(std::chrono::milliseconds timeout);
+
+  // Starts the postmaster as a child and returns its pid. Does not wait for readiness.
+  // `parent_death_signal` is passed to SpawnOptions (SIGINT = fast shutdown if we die).
+  Result<pid_t> Start(int parent_death_signal = 0);
+
+  // Polls until the server accepts connections (PQping), at most `timeout`. While waiting, fails
+  // fast (kUnavailable, with the log's last lines) if the postmaster `pid` exits.
+  Status WaitReady(pid_t pid, std::chrono::milliseconds timeout) const;
+
+  // Fast shutdown (SIGINT) of child `pid`, escalating to SIGKILL after `timeout`.
+  Status Stop(pid_t pid, std::chrono::milliseconds timeout) const;
+
+  // CREATE DATABASE `name` unless it exists. Errors: kUnavailable when the server cannot be reached.
+  Status EnsureDatabase(const std::string& name) const;
+
+  // libpq keyword/value DSN for `dbname` on this server (TCP, superuser).
+  std::string Dsn(const std::string& dbname) const;
+
+  const PostgresServerOptions& options() const { return options_; }
+
+ private:
+  PostgresServerOptions options_;
+};
+
+// True when the server at host:port answers (PQping == PQPING_OK), with a connect timeout.
+bool PostgresAcceptsConnections(const std::string& host, int port, int timeout_seconds);
+
+// Runs one SQL statement (no result rows needed) through libpq. For cluster administration only;
+// application queries go through src/store.
+Status ExecuteAdminSql(const std::string& dsn, const std::string& sql);
+
+// The last `lines` lines of a text file (for error messages that point at a log).
+std::string TailOfFile(const std::string& path, int lines);
+
+}  // namespace auri
