@@ -1,0 +1,104 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/fs.h"
+
+namespace auri {
+namespace {
+
+std::string WriteTempToml(const std::string& text) {
+  char path[] = "/tmp/auri-config-XXXXXX";
+  int fd = ::mkstemp(path);
+  ::close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ConfigTest, DefaultsAreValidAndHomeIsAbsolute) {
+  auto config = LoadConfig({});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->api.port, 8480);
+  EXPECT_EQ(config->api.body_limit_bytes, 1 << 20);
+  EXPECT_EQ(config->home.front(), '/');
+  EXPECT_TRUE(config->EmbeddedPostgres());
+}
+
+TEST(ConfigTest, LaterSourcesWin) {
+  std::string file = WriteTempToml("[api]\nport = 9001\nthreads = 3\n");
+  ConfigSources sources;
+  sources.file = file;
+  sources.env = {{"AURI_API_PORT", "9002"}};
+  sources.overrides = {"api.threads=4"};
+  auto config = LoadConfig(sources);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->api.port, 9002);   // env beats file
+  EXPECT_EQ(config->api.threads, 4);   // --set beats file
+  ::unlink(file.c_str());
+}
+
+TEST(ConfigTest, UnknownKeyInFileIsAnErrorNamingTheKey) {
+  std::string file = WriteTempToml("[api]\nprot = 9001\n");
+  auto config = LoadConfig({file, true, {}, {}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(config.status().message().find("api.prot"), std::string::npos);
+  ::unlink(file.c_str());
+}
+
+TEST(ConfigTest, OutOfRangeIntegerIsRejectedWithTheRange) {
+  auto config = LoadConfig({"", false, {{"AURI_API_PORT", "70000"}}, {}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("1..65535"), std::string::npos);
+  EXPECT_NE(config.status().message().find("AURI_API_PORT"), std::string::npos);
+}
+
+TEST(ConfigTest, WrongTomlTypeIsRejected) {
+  std::string file = WriteTempToml("[api]\nport = \"eighty\"\n");
+  auto config = LoadConfig({file, true, {}, {}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("expected an integer"), std::string::npos);
+  ::unlink(file.c_str());
+}
+
+TEST(ConfigTest, MissingExplicitFileIsAnError) {
+  auto config = LoadConfig({"/nonexistent/auri.toml", true, {}, {}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_FALSE(config.status().hint().empty());
+}
+
+TEST(ConfigTest, SyntaxErrorNamesTheLine) {
+  std::string file = WriteTempToml("[api]\nport = 80\nthreads = \n");
+  auto config = LoadConfig({file, true, {}, {}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("line 3"), std::string::npos);
+  ::unlink(file.c_str());
+}
+
+TEST(ConfigTest, ExternalRedisUrlGivesHostAndPort) {
+  auto config = LoadConfig({"", false, {{"AURI_REDIS_URL", "redis://10.0.0.5:6380"}}, {}});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->RedisHost(), "10.0.0.5");
+  EXPECT_EQ(config->RedisPort(), 6380);
+  EXPECT_FALSE(config->EmbeddedRedis());
+}
+
+TEST(ConfigTest, ExampleFileLoads) {
+  auto config = LoadConfig({std::string(AURI_SOURCE_DIR) + "/config/auri.example.toml", true, {}, {}});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+}
+
+// docs/configuration.md is generated from the option table; it must not drift from the code.
+TEST(ConfigTest, ReferenceDocMatchesTheOptionTable) {
+  auto doc = ReadFileLimited(std::string(AURI_SOURCE_DIR) + "/docs/configuration.md", 1 << 20);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(*doc, RenderConfigReference())
+      << "regenerate with: ./build/auri config reference > docs/configuration.md";
+}
+
+}  // namespace
+}  // namespace auri
