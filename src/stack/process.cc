@@ -15,6 +15,8 @@
 #include <cstring>
 #include <thread>
 
+extern char** environ;  // POSIX: the process environment
+
 namespace auri {
 namespace {
 
@@ -84,7 +86,6 @@ Result<pid_t> Spawn(const SpawnOptions& options) {
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<std::string> env_storage;
-  extern char** environ;
   for (char** e = environ; e && *e; ++e) env_storage.emplace_back(*e);
   for (const auto& e : options.env) env_storage.push_back(e);
   std::vector<char*> envp;

@@ -71,7 +71,7 @@ Status Supervisor::StartAll(std::vector<Running>* running) {
       Status s = spec.after_first_ready();
       if (!s.ok()) return s.WithContext(spec.name);
     }
-    log_.Info("component ready", {{"component", spec.name},
+    log_.Info("component ready", {{"name", spec.name},
                                   {"pid", static_cast<int64_t>(*pid)},
                                   {"port", spec.port},
                                   {"seconds", SecondsSince(t0)}});
@@ -87,10 +87,10 @@ void Supervisor::StopAll(std::vector<Running>* running) {
     Status s = it->spec->stop(it->pid);
     if (!s.ok()) {
       log_.Error("component did not stop cleanly",
-                 {{"component", it->spec->name}, {"error", s.ToString()}});
+                 {{"name", it->spec->name}, {"error", s.ToString()}});
     } else {
       log_.Info("component stopped",
-                {{"component", it->spec->name}, {"seconds", SecondsSince(t0)}});
+                {{"name", it->spec->name}, {"seconds", SecondsSince(t0)}});
     }
     it->pid = -1;
     (void)Publish(*running, "stopping");
@@ -141,7 +141,7 @@ Status Supervisor::Run() {
         if (SteadyClock::now() - r.started > options_.stable_after) r.backoff = milliseconds(500);
         r.restart_at = SteadyClock::now() + r.backoff;
         log_.Warn("component exited; restarting",
-                  {{"component", r.spec->name},
+                  {{"name", r.spec->name},
                    {"exit", r.last_exit},
                    {"restart_in_ms", static_cast<int64_t>(r.backoff.count())}});
         r.backoff = std::min(r.backoff * 2, options_.max_backoff);
@@ -152,7 +152,7 @@ Status Supervisor::Run() {
       if (r.pid > 0 || SteadyClock::now() < r.restart_at) continue;
       auto pid = r.spec->start();
       if (!pid.ok()) {
-        log_.Error("restart failed", {{"component", r.spec->name}, {"error", pid.status().ToString()}});
+        log_.Error("restart failed", {{"name", r.spec->name}, {"error", pid.status().ToString()}});
         r.restart_at = SteadyClock::now() + r.backoff;
         r.backoff = std::min(r.backoff * 2, options_.max_backoff);
         continue;
@@ -160,7 +160,7 @@ Status Supervisor::Run() {
       r.pid = *pid;
       r.started = SteadyClock::now();
       ++r.restarts;
-      log_.Info("component restarted", {{"component", r.spec->name},
+      log_.Info("component restarted", {{"name", r.spec->name},
                                         {"pid", static_cast<int64_t>(r.pid)},
                                         {"restarts", r.restarts}});
       (void)Publish(running, "ready");

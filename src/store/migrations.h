@@ -14,8 +14,8 @@
 namespace auri {
 
 struct Migration {
-  int version = 0;       // from the NNNN prefix
-  std::string name;      // file name without the .sql suffix, e.g. "0001_core"
+  int version = 0;   // from the NNNN prefix
+  std::string name;  // file name without the .sql suffix, e.g. "0001_core"
   std::string sql;
   std::string checksum;  // sha256 of sql, lowercase hex
 };
@@ -27,16 +27,40 @@ const std::vector<Migration>& EmbeddedMigrations();
 int BinarySchemaVersion();
 
 struct MigrationReport {
-  int applied = 0;          // how many were applied by this call
-  int schema_version = 0;   // version after the call
+  int applied = 0;         // how many were applied by this call
+  int schema_version = 0;  // version after the call
 };
 
-// Applies every embedded migration not yet recorded. Errors: kUnavailable (cannot connect),
-// kFailedPrecondition (an applied file changed, or the database is at a newer version than this
-// binary knows), kInternal (a migration's SQL failed; the message names the file and the error).
+// Applies every embedded migration not yet recorded, each in its own transaction together with
+// its schema_migrations row, and logs each one applied. Runners serialise on a PostgreSQL advisory
+// lock, so concurrent calls (several processes starting at once) are safe: the first applies, the
+// others wait (at most 5 minutes) and then find nothing to do. Statements run without
+// statement_timeout: a migration may legitimately take long.
+// Errors: kUnavailable (cannot connect, or the connection was lost), kFailedPrecondition (see
+// PlanMigrations), kDeadlineExceeded (another runner held the lock too long), kInternal (a
+// migration's SQL failed; the message names the file and the error; earlier migrations of this
+// call stay applied, the failed one is rolled back entirely).
 Result<MigrationReport> ApplyMigrations(const std::string& dsn, const Logger& log);
 
 // The highest applied version, 0 for an empty database.
+// Errors: kUnavailable (cannot connect), kInternal (the query failed).
 Result<int> CurrentSchemaVersion(const std::string& dsn);
+
+// A row of schema_migrations.
+struct AppliedMigration {
+  int version = 0;
+  std::string name;
+  std::string checksum;
+};
+
+// Decides what ApplyMigrations would apply: compares what the database recorded (`applied`, any
+// order) with `embedded` (ascending) and returns the embedded migrations not yet applied,
+// ascending. Pure; ApplyMigrations calls it under the migration lock. Errors, all
+// kFailedPrecondition and naming the file: an applied migration whose checksum or name differs
+// from the embedded one (it was edited after it was applied); an applied version this binary does
+// not have (the database is newer than the binary); an unapplied migration older than the newest
+// applied one (it would run out of order).
+Result<std::vector<const Migration*>> PlanMigrations(const std::vector<AppliedMigration>& applied,
+                                                     const std::vector<Migration>& embedded);
 
 }  // namespace auri

@@ -12,28 +12,40 @@
 
 #include "common/result.h"
 
+// libpqxx 6.4 declares `connection` as an alias of a template instance, so `class connection;`
+// would not compile next to <pqxx/pqxx>; repeating the alias (allowed: it names the same type)
+// keeps this header free of pqxx includes.
 namespace pqxx {
-class connection;
-}
+class connect_direct;
+template <typename ConnectPolicy>
+class basic_connection_base;
+using connection = basic_connection_base<connect_direct>;
+}  // namespace pqxx
 
 namespace auri {
 
 struct PoolOptions {
-  std::string dsn;                 // libpq DSN (keyword/value or URI)
-  int size = 8;                    // most connections open at once
-  int statement_timeout_ms = 5000; // set on every connection
+  std::string dsn;                  // libpq DSN (keyword/value or URI)
+  int size = 8;                     // most connections open at once
+  int statement_timeout_ms = 5000;  // set on every connection
 };
 
 class ConnectionPool;
 
 // A connection on loan from the pool; returned when destroyed. Move-only.
+//
+// The borrower must hand it back as it found it: no open transaction (pqxx transactions are
+// scoped, so this holds when they live inside the loan) and no session state (SET, LISTEN,
+// temporary tables). A borrower that needs session state, or that saw an error which may have
+// left the session unusable, calls MarkBroken() so the pool closes the connection instead.
+// A moved-from PooledConnection holds nothing and returns nothing.
 class PooledConnection {
  public:
   PooledConnection(PooledConnection&&) noexcept;
   PooledConnection& operator=(PooledConnection&&) noexcept;
   ~PooledConnection();
 
-  pqxx::connection& get();  // for src/store code only
+  pqxx::connection& get();  // for src/store code only. REQUIRES: not moved-from.
   // Marks the connection broken so the pool closes it instead of reusing it (call after an error
   // that may have left it unusable).
   void MarkBroken() { broken_ = true; }
@@ -48,21 +60,31 @@ class PooledConnection {
 
 class ConnectionPool {
  public:
+  // Does not connect (connections open lazily, on Acquire). A size below 1 is treated as 1.
   explicit ConnectionPool(PoolOptions options);
+  // Closes the idle connections. REQUIRES: every PooledConnection has been returned.
   ~ConnectionPool();
 
-  // Waits at most `timeout` for a free slot, opening a connection if needed.
+  // Waits at most `timeout` for a free slot, opening a connection if needed. An idle connection
+  // whose server has closed it (restart, failover, admin kill) is detected without a round trip
+  // and replaced. Opening a connection is bounded by the DSN's connect_timeout (default 5 s),
+  // capped near `timeout` (libpq counts whole seconds, at least 2).
   // Errors: kDeadlineExceeded when every slot stays busy; kUnavailable when PostgreSQL cannot be
-  // reached (message says where, hint says what to check).
+  // reached (message says where, never the password; hint says what to check);
+  // kInvalidArgument when the DSN is malformed.
   Result<PooledConnection> Acquire(std::chrono::milliseconds timeout);
 
-  // Runs "SELECT 1" on a pooled connection within `timeout`. OK means the database answers.
+  // Runs "SELECT 1" on a pooled connection within `timeout`, measured on the client, so it also
+  // returns in time when the server hangs or the network drops packets. OK means the database
+  // answers. Errors: those of Acquire; kUnavailable when the query fails; kDeadlineExceeded when
+  // no answer came in time. On failure the connection is closed, not reused.
   Status Ping(std::chrono::milliseconds timeout);
 
   // Replaces the DSN (e.g. after `auri restore --switch`): idle connections are closed, connections
   // on loan are closed when returned; later Acquires connect to the new DSN.
   void Reconfigure(const std::string& dsn);
 
+  // The current DSN. The reference stays valid for the pool's life (even across Reconfigure).
   const std::string& dsn() const;
 
  private:

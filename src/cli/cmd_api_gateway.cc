@@ -1,0 +1,57 @@
+// `auri api-gateway`: the HTTP API role. Wires Config → PostgreSQL pool, Redis client, dependency
+// probe, metrics, route table → Server, and runs until SIGTERM/SIGINT (graceful shutdown).
+#include <chrono>
+
+#include "api/health.h"
+#include "api/routes.h"
+#include "api/server.h"
+#include "cache/redis_client.h"
+#include "cli/context.h"
+#include "cli/exit_codes.h"
+#include "common/metrics.h"
+#include "common/version.h"
+#include "store/pool.h"
+
+namespace auri {
+
+int RunApiGateway(const CliContext& ctx) {
+  const Config& c = ctx.config;
+  MetricsRegistry metrics;
+
+  PoolOptions pool_options;
+  pool_options.dsn = c.DatabaseDsn();
+  pool_options.size = c.postgres.pool_size;
+  pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
+  ConnectionPool pool(pool_options);
+
+  RedisOptions redis_options;
+  redis_options.host = c.RedisHost();
+  redis_options.port = c.RedisPort();
+  redis_options.timeout_ms = c.redis.timeout_ms;
+  RedisClient redis(redis_options);
+
+  // Both pings bound their own waits (connect_timeout/statement_timeout, redis.timeout_ms); the
+  // probe thread calls them, never a request.
+  auto ping_timeout = std::chrono::milliseconds(c.postgres.connect_timeout_seconds * 1000);
+  api::DependencyProbe probe([&pool, ping_timeout] { return pool.Ping(ping_timeout); },
+                             [&redis] { return redis.Ping(); }, std::chrono::milliseconds(500),
+                             &ctx.log);
+  probe.Start();
+
+  api::GatewayDeps deps;
+  deps.probe = &probe;
+  deps.metrics = &metrics;
+  auto router = api::Router::Create(api::BaseRoutes(deps));
+  if (!router.ok()) return ReportFailure(router.status());
+
+  api::Server server(c.api, ctx.log, metrics, std::move(router).value());
+  Status started = server.Start();
+  if (!started.ok()) return ReportFailure(started);
+  ctx.log.Info("api-gateway listening", {{"url", c.ApiBaseUrl()}, {"version", kVersion}});
+  Status stopped = server.RunUntilSignal();
+  probe.Stop();
+  ctx.log.Info("api-gateway stopped", {{"clean", stopped.ok()}});
+  return stopped.ok() ? kExitOk : ReportFailure(stopped);
+}
+
+}  // namespace auri
