@@ -37,7 +37,8 @@ using error_code = boost::system::error_code;
 // make the kernel answer its data with RST, which can destroy our response before the client reads
 // it; so we stop sending, read and discard for a while, then close (nginx's "lingering close").
 constexpr std::chrono::seconds kMaxLingerTime{2};
-constexpr size_t kMaxLingerBytes = 16 << 20;
+constexpr size_t kMaxLingerBytes = size_t{16} << 20;
+constexpr size_t kDrainChunkBytes = 16384;
 
 std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -284,7 +285,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     res.keep_alive(keep_alive);
     if (no_body) {
-      res.prepare_payload();
+      // RFC 9110 §8.6: no Content-Length on 1xx/204/304; the body stays empty.
     } else if (head) {
       res.content_length(response.body.size());
     } else {
@@ -311,7 +312,7 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
-    drain_buffer_.resize(16 * 1024);
+    drain_buffer_.resize(kDrainChunkBytes);
     drained_ = 0;
     stream_.expires_after(shared_.limits.linger_timeout);
     DoDrain();
@@ -592,7 +593,14 @@ Server::Server(const Config::Api& config, const Logger& logger, MetricsRegistry&
                Router router)
     : impl_(std::make_unique<Impl>(config, logger, metrics, std::move(router))) {}
 
-Server::~Server() { (void)impl_->Stop(impl_->shutdown_timeout()); }
+Server::~Server() {
+  try {
+    (void)impl_->Stop(impl_->shutdown_timeout());
+  } catch (...) {
+    // Stop only throws on allocation failure or a failed thread join; a destructor cannot report
+    // either, and the process is going down with this server anyway.
+  }
+}
 
 Status Server::Start() { return impl_->Start(); }
 int Server::port() const { return impl_->port(); }

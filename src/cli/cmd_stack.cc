@@ -96,6 +96,22 @@ int RunSupervise(const CliContext& ctx) {
   Status secrets = PrepareSecrets(c);
   if (!secrets.ok()) return ReportFailure(secrets.WithContext("preparing secrets"));
 
+  // Fail early and clearly when a port is taken, rather than talking to somebody else's server.
+  std::vector<std::pair<Status, bool>> port_checks = {
+      {CheckPortFree(c.postgres.host, c.postgres.port, "postgres.port"), c.EmbeddedPostgres()},
+      {CheckPortFree(c.redis.host, c.redis.port, "redis.port"), c.EmbeddedRedis()},
+      {CheckPortFree(c.api.host, c.api.port, "api.port"), true}};
+  for (const auto& [status, applies] : port_checks) {
+    if (applies && !status.ok()) {
+      StackState failed;
+      failed.supervisor_pid = ::getpid();
+      failed.state = "failed";
+      failed.error = status.ToString();
+      (void)WriteStackState(StateFile(c), failed);
+      return ReportFailure(status);
+    }
+  }
+
   std::vector<ComponentSpec> components;
   auto postgres = std::make_shared<PostgresServer>(MakePostgres(c));
   auto redis = std::make_shared<RedisServer>(MakeRedis(c));
@@ -197,6 +213,8 @@ int RunUp(const CliContext& ctx, const UpOptions& options) {
         return kExitOk;
       }
       if (state->state == "failed") {
+        // It is exiting after stopping what it started; reap it so nothing is left behind.
+        (void)WaitForExit(supervisor_pid, seconds(c.supervisor.stop_timeout_seconds * 3));
         return ReportFailure(Unavailable("auri did not start: " + state->error,
                                          "see " + c.LogDir() + "/supervisor.log"));
       }

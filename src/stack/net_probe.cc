@@ -94,6 +94,43 @@ bool RedisAnswersPing(const std::string& host, int port, std::chrono::millisecon
   return r.ok() && r->rfind("+PONG", 0) == 0;
 }
 
+Result<long> RedisServerPid(const std::string& host, int port, std::chrono::milliseconds timeout) {
+  auto complete = [](const std::string& b) {
+    auto at = b.find("process_id:");
+    return at != std::string::npos && b.find("\r\n", at) != std::string::npos;
+  };
+  ASSIGN_OR_RETURN(std::string reply, TcpExchange(host, port, "INFO server\r\n", timeout, complete));
+  auto at = reply.find("process_id:");
+  if (at == std::string::npos) {
+    return Internal("redis at " + host + ":" + std::to_string(port) + " did not report its pid");
+  }
+  return std::atol(reply.c_str() + at + 11);
+}
+
+Status CheckPortFree(const std::string& host, int port, const std::string& option) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return InvalidArgument(option + ": not an IPv4 address: " + host);
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Unavailable("socket: " + std::string(std::strerror(errno)));
+  int one = 1;
+  // SO_REUSEADDR as the servers use it: a port in TIME_WAIT is free for them too.
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return Unavailable(host + ":" + std::to_string(port) + " (" + option + ") is not free: " +
+                           std::strerror(err),
+                       "another process holds it (see `ss -ltnp | grep " + std::to_string(port) +
+                           "`); set " + option + " to a free port");
+  }
+  return Status::Ok();
+}
+
 Result<HttpProbeResult> HttpGet(const std::string& host, int port, const std::string& path,
                                 std::chrono::milliseconds timeout) {
   std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host +

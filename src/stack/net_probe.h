@@ -20,6 +20,16 @@ Result<std::string> TcpExchange(const std::string& host, int port, const std::st
 // True when a Redis server at host:port answers PING with PONG within `timeout`.
 bool RedisAnswersPing(const std::string& host, int port, std::chrono::milliseconds timeout);
 
+// The pid of the Redis server answering at host:port (INFO server → process_id), so a caller can
+// tell its own server from another one that holds the port. Errors as TcpExchange; kInternal when
+// the answer has no process_id.
+Result<long> RedisServerPid(const std::string& host, int port, std::chrono::milliseconds timeout);
+
+// OK when host:port can be bound right now. kUnavailable naming `option` (e.g. "postgres.port")
+// when another process holds it, so a start fails with a clear message instead of talking to
+// somebody else's server.
+Status CheckPortFree(const std::string& host, int port, const std::string& option);
+
 struct HttpProbeResult {
   int status = 0;
   std::string body;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <thread>
@@ -114,10 +115,23 @@ Result<pid_t> PostgresServer::Start(int parent_death_signal) {
   return Spawn(spawn);
 }
 
+bool PostgresServer::ReportsReady(pid_t pid) const {
+  // postmaster.pid: line 1 is the postmaster's pid, line 8 its status ("ready" once it accepts
+  // connections). Checking the pid makes sure the server answering is ours, not another one that
+  // holds the same port.
+  std::ifstream in(options_.data_dir + "/postmaster.pid");
+  std::string line;
+  std::vector<std::string> lines;
+  while (lines.size() < 8 && std::getline(in, line)) lines.push_back(line);
+  if (lines.size() < 8 || std::atol(lines[0].c_str()) != static_cast<long>(pid)) return false;
+  if (lines[7].find("ready") == std::string::npos) return false;
+  return PostgresAcceptsConnections(options_.host, options_.port, 1);
+}
+
 Status PostgresServer::WaitReady(pid_t pid, std::chrono::milliseconds timeout) const {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    if (PostgresAcceptsConnections(options_.host, options_.port, 1)) return Status::Ok();
+    if (ReportsReady(pid)) return Status::Ok();
     auto exited = WaitForExit(pid, std::chrono::milliseconds(0));
     if (exited.ok()) {
       return Unavailable("postgresql on port " + std::to_string(options_.port) + " " +

@@ -37,8 +37,9 @@ class PostgresServer {
   // `parent_death_signal` is passed to SpawnOptions (SIGINT = fast shutdown if we die).
   Result<pid_t> Start(int parent_death_signal = 0);
 
-  // Polls until the server accepts connections (PQping), at most `timeout`. While waiting, fails
-  // fast (kUnavailable, with the log's last lines) if the postmaster `pid` exits.
+  // Polls until postmaster `pid` reports ready in its postmaster.pid and accepts connections, at
+  // most `timeout`; another server answering on the same port does not count. Fails fast
+  // (kUnavailable, with the log's last lines) if the postmaster exits.
   Status WaitReady(pid_t pid, std::chrono::milliseconds timeout) const;
 
   // Fast shutdown (SIGINT) of child `pid`, escalating to SIGKILL after `timeout`.
@@ -53,6 +54,8 @@ class PostgresServer {
   const PostgresServerOptions& options() const { return options_; }
 
  private:
+  // True when postmaster `pid` (ours) says it is ready and the port answers.
+  bool ReportsReady(pid_t pid) const;
   PostgresServerOptions options_;
 };
 

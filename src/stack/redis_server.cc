@@ -26,9 +26,9 @@ Result<pid_t> RedisServer::Start(int parent_death_signal) {
 Status RedisServer::WaitReady(pid_t pid, std::chrono::milliseconds timeout) const {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    if (RedisAnswersPing(options_.host, options_.port, std::chrono::milliseconds(300))) {
-      return Status::Ok();
-    }
+    // The answering server must be ours (same pid), not another Redis holding the port.
+    auto answering = RedisServerPid(options_.host, options_.port, std::chrono::milliseconds(300));
+    if (answering.ok() && *answering == static_cast<long>(pid)) return Status::Ok();
     auto exited = WaitForExit(pid, std::chrono::milliseconds(0));
     if (exited.ok()) {
       return Unavailable("redis on port " + std::to_string(options_.port) + " " +

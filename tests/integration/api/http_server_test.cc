@@ -106,7 +106,7 @@ TEST_F(HttpServerTest, AuthenticatedRouteResponsesAreNoStore) {
 
 TEST_F(HttpServerTest, GarbageRequestLineGets400JsonAndClose) {
   for (std::string garbage : {std::string("HELLO WORLD\r\n\r\n"), std::string("GET\r\n\r\n"),
-                              std::string("\x01\x02\x03\x04 binary junk\r\n\r\n", 22),
+                              std::string("\x01\x02\x03\x04 binary junk\r\n\r\n"),
                               std::string("GET / HTTP/1.1 extra\r\n\r\n")}) {
     RawConnection connection(port_);
     ASSERT_TRUE(connection.ok());

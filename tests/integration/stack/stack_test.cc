@@ -182,8 +182,10 @@ TEST_F(StackTest, PortInUseFailsWithAClearMessageAndExitCode3) {
   EXPECT_NE(r->output.find("hint:"), std::string::npos) << r->output;
   auto st = ReadStackState(other_home + "/run/stack.json");
   if (st.ok()) {
-    EXPECT_FALSE(ProcessAlive(st->supervisor_pid));
-    for (const auto& c : st->components) EXPECT_FALSE(ProcessAlive(c.pid)) << c.name;
+    EXPECT_TRUE(WaitUntilGone(st->supervisor_pid, seconds(10)).ok());
+    for (const auto& c : st->components) {
+      EXPECT_TRUE(WaitUntilGone(c.pid, seconds(10)).ok()) << c.name;
+    }
   }
   std::string cmd = "rm -rf '" + other_home + "'";
   (void)!std::system(cmd.c_str());

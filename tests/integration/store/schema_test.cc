@@ -128,7 +128,7 @@ TEST(SchemaTest, AnEventsIdAndBlockTimeCannotBeUpdated) {
   EXPECT_EQ(QueryValue(dsn, "SELECT count(*) FROM events"), "1");
 }
 
-class OrganizationOwnerTest : public ::testing::Test {
+class SchemaOwnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dsn_ = CreateMigratedDatabase();
@@ -145,7 +145,7 @@ class OrganizationOwnerTest : public ::testing::Test {
   std::string dsn_;
 };
 
-TEST_F(OrganizationOwnerTest, ASecondOwnerIsRejected) {
+TEST_F(SchemaOwnerTest, ASecondOwnerIsRejected) {
   ExecSql(dsn_, kCreateOrgWithOwner);
   EXPECT_THROW(ExecSql(dsn_,
                        "INSERT INTO organization_members VALUES "
@@ -154,7 +154,7 @@ TEST_F(OrganizationOwnerTest, ASecondOwnerIsRejected) {
                pqxx::unique_violation);
 }
 
-TEST_F(OrganizationOwnerTest, AnOrganizationWithoutAnOwnerCannotCommit) {
+TEST_F(SchemaOwnerTest, AnOrganizationWithoutAnOwnerCannotCommit) {
   try {
     ExecSql(dsn_, "INSERT INTO organizations (name, slug) VALUES ('Orphan', 'orphan')");
     FAIL() << "an organization without an owner was committed";
@@ -165,7 +165,7 @@ TEST_F(OrganizationOwnerTest, AnOrganizationWithoutAnOwnerCannotCommit) {
   EXPECT_EQ(QueryValue(dsn_, "SELECT count(*) FROM organizations"), "0");
 }
 
-TEST_F(OrganizationOwnerTest, TheOwnerCannotBeRemovedOrDemotedWithoutATransfer) {
+TEST_F(SchemaOwnerTest, TheOwnerCannotBeRemovedOrDemotedWithoutATransfer) {
   ExecSql(dsn_, kCreateOrgWithOwner);
   EXPECT_THROW(ExecSql(dsn_, "UPDATE organization_members SET role = 'admin'"),
                pqxx::check_violation);
@@ -173,7 +173,7 @@ TEST_F(OrganizationOwnerTest, TheOwnerCannotBeRemovedOrDemotedWithoutATransfer) 
   EXPECT_THROW(ExecSql(dsn_, "DELETE FROM users WHERE username = 'alice'"), pqxx::check_violation);
 }
 
-TEST_F(OrganizationOwnerTest, OwnershipTransfersWithinOneTransaction) {
+TEST_F(SchemaOwnerTest, OwnershipTransfersWithinOneTransaction) {
   ExecSql(dsn_, kCreateOrgWithOwner);
   ExecSql(dsn_,
           "INSERT INTO organization_members VALUES ('00000000-0000-0000-0000-0000000000a1', "
@@ -190,10 +190,10 @@ TEST_F(OrganizationOwnerTest, OwnershipTransfersWithinOneTransaction) {
   EXPECT_EQ(QueryValue(dsn_, "SELECT count(*) FROM organization_members"), "0");
 }
 
-class TriggerRowsTest : public OrganizationOwnerTest {
+class SchemaTriggerRowsTest : public SchemaOwnerTest {
  protected:
   void SetUp() override {
-    OrganizationOwnerTest::SetUp();
+    SchemaOwnerTest::SetUp();
     ExecSql(dsn_, kCreateOrgWithOwner);
     ExecSql(dsn_,
             "INSERT INTO triggers (id, organization_id, name, registry) VALUES "
@@ -208,7 +208,7 @@ class TriggerRowsTest : public OrganizationOwnerTest {
   }
 };
 
-TEST_F(TriggerRowsTest, DefinitionChangesNotifyButCircuitBreakerUpdatesDoNot) {
+TEST_F(SchemaTriggerRowsTest, DefinitionChangesNotifyButCircuitBreakerUpdatesDoNot) {
   auto listen_conn = OpenConnection(dsn_);
   Listener listener(*listen_conn, "trigger_changed");
   // Runtime breaker state, written by the processor on every failure: silent.
@@ -233,7 +233,7 @@ TEST_F(TriggerRowsTest, DefinitionChangesNotifyButCircuitBreakerUpdatesDoNot) {
   EXPECT_EQ(payload["trigger_id"], "00000000-0000-0000-0000-0000000000f1");
 }
 
-TEST_F(TriggerRowsTest, InsertingJobsNotifiesActionJob) {
+TEST_F(SchemaTriggerRowsTest, InsertingJobsNotifiesActionJob) {
   auto listen_conn = OpenConnection(dsn_);
   Listener listener(*listen_conn, "action_job");
   ExecSql(dsn_,
@@ -242,14 +242,14 @@ TEST_F(TriggerRowsTest, InsertingJobsNotifiesActionJob) {
   EXPECT_TRUE(listener.WaitFor(1, milliseconds(5000)));
 }
 
-TEST_F(TriggerRowsTest, DeletingAnActionKeepsItsJobsButDeletingTheTriggerRemovesThem) {
+TEST_F(SchemaTriggerRowsTest, DeletingAnActionKeepsItsJobsButDeletingTheTriggerRemovesThem) {
   ExecSql(dsn_, "DELETE FROM trigger_actions");
   EXPECT_EQ(QueryValue(dsn_, "SELECT count(*) FROM action_jobs WHERE action_id IS NULL"), "1");
   ExecSql(dsn_, "DELETE FROM triggers");
   EXPECT_EQ(QueryValue(dsn_, "SELECT count(*) FROM action_jobs"), "0");
 }
 
-TEST_F(TriggerRowsTest, AnEventCannotCreateTwoJobsForOneAction) {
+TEST_F(SchemaTriggerRowsTest, AnEventCannotCreateTwoJobsForOneAction) {
   EXPECT_THROW(ExecSql(dsn_,
                        "INSERT INTO action_jobs (trigger_id, action_id, event_id, action_type, "
                        "config, event_data) VALUES ('00000000-0000-0000-0000-0000000000f1', "
