@@ -273,6 +273,7 @@ TEST_F(HttpServerTest, CorsPreflightFromConfiguredOrigin) {
       "Connection: close\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 204);
+  EXPECT_EQ(response->Header("content-length"), "") << "RFC 9110: no Content-Length on 204";
   EXPECT_EQ(response->Header("access-control-allow-origin"), "https://app.example");
   EXPECT_NE(response->Header("access-control-allow-methods").find("PATCH"), std::string::npos);
   std::string allowed = response->Header("access-control-allow-headers");
