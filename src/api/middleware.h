@@ -17,7 +17,11 @@ inline constexpr size_t kMaxRequestIdLength = 128;
 // True when `id` is 1..128 characters of [A-Za-z0-9._-]: safe to echo in a header and a log line.
 bool IsSaneRequestId(std::string_view id);
 
-// The request id to use: `incoming` (the client's X-Request-ID) when it is sane, else a new UUID.
+// A fresh request id in UUID form (version 4 layout), from a fast per-thread generator: unique,
+// not meant to be unpredictable. Thread-safe.
+std::string NewRequestId();
+
+// The request id to use: `incoming` (the client's X-Request-ID) when it is sane, else a new one.
 std::string ChooseRequestId(std::optional<std::string_view> incoming);
 
 // Adds the headers every response carries (spec 10-api.md): X-Content-Type-Options: nosniff,

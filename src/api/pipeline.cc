@@ -112,7 +112,8 @@ void RequestPipeline::Finish(HttpRequest& request, HttpResponse* response, const
     // The path only: query strings may carry secrets (tokens in links) and are never logged.
     std::string_view path = request.path;
     if (path.size() > kMaxLoggedPath) path = path.substr(0, kMaxLoggedPath);
-    logger_.Info("http request", {{"method", request.method},
+    bool quiet = route && route->probe && response->status < 400;
+    logger_.Log(quiet ? LogLevel::kDebug : LogLevel::kInfo, "http request", {{"method", request.method},
                                   {"path", path},
                                   {"route", label},
                                   {"status", response->status},

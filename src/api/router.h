@@ -29,6 +29,9 @@ struct Route {
   Handler handler;
   bool authenticated = false;  // requires credentials; responses get Cache-Control: no-store
   bool rate_limited = false;   // subject to the per-identity rate limiter
+  // A monitoring endpoint polled constantly (health, metrics): its successful requests are
+  // access-logged at debug level only, so load balancers and scrapers do not flood the log.
+  bool probe = false;
   std::string description;     // one line, used as the OpenAPI summary
 };
 

@@ -15,14 +15,17 @@ std::vector<Route> BaseRoutes(const GatewayDeps& deps) {
       {.method = "GET",
        .pattern = "/health",
        .handler = health,
+       .probe = true,
        .description = "Health of the gateway and its database and Redis (cached probe)."},
       {.method = "GET",
        .pattern = "/api/v1/health",
        .handler = health,
+       .probe = true,
        .description = "Same as /health, under the API prefix."},
       {.method = "GET",
        .pattern = "/metrics",
        .handler = [metrics](const HttpRequest&) { return MetricsResponse(*metrics); },
+       .probe = true,
        .description = "Prometheus metrics in the text exposition format."},
   };
 }

@@ -310,13 +310,21 @@ TEST_F(HttpServerTest, MetricsCountRequestsByRoutePattern) {
 }
 
 TEST_F(HttpServerTest, AccessLogLineHasNoQueryString) {
-  ASSERT_TRUE(Fetch(Get("/health?token=supersecret-value", "X-Request-ID: access-log-1\r\n")));
+  ASSERT_TRUE(Fetch(Get("/no-such-route?token=supersecret-value", "X-Request-ID: access-log-1\r\n")));
   // The log line is written before the response, but poll anyway: it costs nothing.
   ASSERT_TRUE(Eventually([&] { return log_.Text().find("access-log-1") != std::string::npos; }));
   std::string log = log_.Text();
   EXPECT_EQ(log.find("supersecret"), std::string::npos) << log;
-  EXPECT_NE(log.find(R"("path":"/health")"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("path":"/no-such-route")"), std::string::npos) << log;
   EXPECT_NE(log.find(R"("client_ip":"127.0.0.1")"), std::string::npos) << log;
+}
+
+TEST_F(HttpServerTest, SuccessfulProbeRequestsAreNotAccessLoggedAtInfo) {
+  ASSERT_TRUE(Fetch(Get("/health", "X-Request-ID: probe-quiet-1\r\n")));
+  // A request logged at info after it proves the log is flowing, so absence is meaningful.
+  ASSERT_TRUE(Fetch(Get("/no-such-route", "X-Request-ID: probe-quiet-2\r\n")));
+  ASSERT_TRUE(Eventually([&] { return log_.Text().find("probe-quiet-2") != std::string::npos; }));
+  EXPECT_EQ(log_.Text().find("probe-quiet-1"), std::string::npos) << log_.Text();
 }
 
 TEST_F(HttpServerTest, GracefulStopFinishesInFlightSlowRequest) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <stdexcept>
 
 #include "api/pipeline.h"
@@ -227,6 +228,25 @@ TEST_F(HttpPipelineTest, RejectDecoratesProtocolErrorsLikeAnyResponse) {
   EXPECT_EQ(response.headers.Get("X-Frame-Options").value_or(""), "DENY");
   EXPECT_NE(metrics_.Render().find("route=\"unmatched\",method=\"OTHER\",status=\"413\""),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace auri::api
+
+namespace auri::api {
+namespace {
+
+TEST(RequestIdTest, NewIdsAreUuidShapedAndDistinct) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = NewRequestId();
+    ASSERT_EQ(id.size(), 36u) << id;
+    EXPECT_EQ(id[14], '4') << id;
+    EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b') << id;
+    EXPECT_TRUE(IsSaneRequestId(id));
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
 }
 
 }  // namespace
