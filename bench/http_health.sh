@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 # nginx: static JSON of exactly 60 bytes, keep-alive, as many workers as cores.
-BODY='{"status":"healthy","database":"connected","redis":"ok!!!"}'
+BODY='{"status":"healthy","database":"connected","redis":"up!!!!"}'
 [ ${#BODY} -eq 60 ] || { echo "reference body must be 60 bytes" >&2; exit 2; }
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes auto;
