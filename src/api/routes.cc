@@ -11,7 +11,7 @@ std::vector<Route> BaseRoutes(const GatewayDeps& deps) {
   auto health = [probe, started_at](const HttpRequest&) {
     return HealthResponse(*probe, started_at);
   };
-  return {
+  std::vector<Route> routes = {
       {.method = "GET",
        .pattern = "/health",
        .handler = health,
@@ -28,6 +28,16 @@ std::vector<Route> BaseRoutes(const GatewayDeps& deps) {
        .probe = true,
        .description = "Prometheus metrics in the text exposition format."},
   };
+  if (deps.ingest.store) {
+    routes.push_back(
+        {.method = "POST",
+         .pattern = "/api/v1/events",
+         .handler =
+             [ingest = deps.ingest](const HttpRequest& r) { return HandleIngestEvents(ingest, r); },
+         .authenticated = true,
+         .description = "Ingest one event or {\"events\": [...]} (ingest token)."});
+  }
+  return routes;
 }
 
 }  // namespace auri::api

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <vector>
 
+#include "api/events_handler.h"
 #include "api/router.h"
 
 namespace auri {
@@ -21,9 +22,13 @@ struct GatewayDeps {
   const DependencyProbe* probe = nullptr;    // for /health
   const MetricsRegistry* metrics = nullptr;  // for /metrics
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  // POST /api/v1/events; the route is registered only when ingest.store is set (then
+  // ingest.token_valid must be set too).
+  IngestDeps ingest;
 };
 
-// The gateway's routes: GET /health, GET /api/v1/health, GET /metrics.
+// The gateway's routes: GET /health, GET /api/v1/health, GET /metrics, and POST /api/v1/events
+// when deps.ingest.store is set.
 // REQUIRES: deps.probe and deps.metrics are set.
 std::vector<Route> BaseRoutes(const GatewayDeps& deps);
 

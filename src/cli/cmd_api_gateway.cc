@@ -10,6 +10,9 @@
 #include "cli/exit_codes.h"
 #include "common/metrics.h"
 #include "common/version.h"
+#include "secrets/secret_matcher.h"
+#include "secrets/secret_store.h"
+#include "store/event_repository.h"
 #include "store/pool.h"
 
 namespace auri {
@@ -38,9 +41,29 @@ int RunApiGateway(const CliContext& ctx) {
                              &ctx.log);
   probe.Start();
 
+  // The secret store the supervisor prepared (`auri up`); the ingest token is re-read within a
+  // second of a rotation (SecretMatcher), so rotating it needs no restart.
+  auto secrets = OpenSecretStore(c);
+  if (!secrets.ok()) return ReportFailure(secrets.status());
+  SystemClock clock;
+  SecretMatcher ingest_token(&secrets.value(), "ingest-token", &clock);
+
   api::GatewayDeps deps;
   deps.probe = &probe;
   deps.metrics = &metrics;
+  // A request waits at most this long for a pooled connection; the INSERT itself is bounded by
+  // statement_timeout.
+  auto acquire_timeout = std::chrono::milliseconds(c.postgres.connect_timeout_seconds * 1000);
+  deps.ingest.store = [&pool, acquire_timeout](
+                          const std::vector<pipeline::Event>& events) -> Result<api::IngestCounts> {
+    ASSIGN_OR_RETURN(InsertEventsResult r, InsertEvents(pool, events, acquire_timeout));
+    return api::IngestCounts{r.accepted, r.duplicates};
+  };
+  deps.ingest.token_valid = [&ingest_token](std::string_view token) {
+    return ingest_token.Matches(token);
+  };
+  deps.ingest.metrics = api::RegisterIngestMetrics(&metrics);
+  deps.ingest.logger = &ctx.log;
   auto router = api::Router::Create(api::BaseRoutes(deps));
   if (!router.ok()) return ReportFailure(router.status());
 

@@ -52,6 +52,10 @@ nlohmann::json VersionJson(const VersionInfo& v) {
 
 }  // namespace
 
+Result<SecretStore> OpenSecretStore(const Config& config) {
+  return OpenStore(config, /*create=*/false);
+}
+
 Status PrepareSecrets(const Config& config) {
   RETURN_IF_ERROR(MakeDirectories(config.home, 0755));
   ASSIGN_OR_RETURN(SecretStore store, OpenStore(config, /*create=*/true));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/result.h"
 #include "config/config.h"
 
 namespace auri {
@@ -27,6 +28,12 @@ int RunDown(const CliContext& ctx);
 int RunStatus(const CliContext& ctx);
 int RunMigrate(const CliContext& ctx);
 int RunApiGateway(const CliContext& ctx);
+struct IngestOptions {
+  std::string file;  // JSON lines, one event per line
+  int batch = 500;   // events per request, 1..1000
+  std::string url;   // gateway base URL; empty: Config::ApiBaseUrl()
+};
+int RunIngest(const CliContext& ctx, const IngestOptions& options);
 int RunSecretsList(const CliContext& ctx);
 int RunSecretsShow(const CliContext& ctx, const std::string& name, bool reveal);
 
@@ -36,4 +43,12 @@ namespace auri {
 // Opens (creating on first start) the master key and the secret store under <home>/secrets and
 // generates the initial secrets (jwt-signing-key, ingest-token, webhook-signing-secret) if absent.
 Status PrepareSecrets(const Config& config);
+}  // namespace auri
+
+namespace auri {
+class SecretStore;
+// Opens the existing secret store of `config` (the one `auri up`/PrepareSecrets created), with the
+// master key from AURI_MASTER_KEY or the key file. Errors: those of LoadOrCreateMasterKey and
+// SecretStore::Open (e.g. kNotFound when the store was never prepared).
+Result<SecretStore> OpenSecretStore(const Config& config);
 }  // namespace auri

@@ -60,6 +60,15 @@ int main(int argc, char** argv) {
   migrate->add_flag("--json", json, "Print JSON");
   auto* gateway = app.add_subcommand("api-gateway", "Run the HTTP API server (foreground)");
 
+  IngestOptions ingest_options;
+  auto* ingest = app.add_subcommand("ingest", "Send a JSON-lines file of events to the gateway");
+  ingest->add_option("file", ingest_options.file, "File with one event object per line")
+      ->required();
+  ingest->add_option("--batch", ingest_options.batch, "Events per request (1..1000, default 500)");
+  ingest->add_option("--url", ingest_options.url,
+                     "Gateway base URL (default: the configured api address)");
+  ingest->add_flag("--json", json, "Print the summary as JSON");
+
   auto* secrets = app.add_subcommand("secrets", "Inspect the versioned secret store");
   secrets->require_subcommand(1);
   auto* secrets_list = secrets->add_subcommand("list", "List secrets, versions and labels");
@@ -125,6 +134,7 @@ int main(int argc, char** argv) {
   if (status->parsed()) return RunStatus(ctx);
   if (migrate->parsed()) return RunMigrate(ctx);
   if (gateway->parsed()) return RunApiGateway(ctx);
+  if (ingest->parsed()) return RunIngest(ctx, ingest_options);
   if (secrets_list->parsed()) return RunSecretsList(ctx);
   if (secrets_show->parsed()) return RunSecretsShow(ctx, secret_name, reveal);
   if (config_show->parsed()) {
