@@ -1,8 +1,7 @@
 #include "api/middleware.h"
 
-#include <cstdio>
-
 #include <algorithm>
+#include <cstdio>
 
 #include "common/random.h"
 

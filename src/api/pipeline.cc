@@ -113,14 +113,15 @@ void RequestPipeline::Finish(HttpRequest& request, HttpResponse* response, const
     std::string_view path = request.path;
     if (path.size() > kMaxLoggedPath) path = path.substr(0, kMaxLoggedPath);
     bool quiet = route && route->probe && response->status < 400;
-    logger_.Log(quiet ? LogLevel::kDebug : LogLevel::kInfo, "http request", {{"method", request.method},
-                                  {"path", path},
-                                  {"route", label},
-                                  {"status", response->status},
-                                  {"duration_ms", seconds * 1000.0},
-                                  {"request_id", request.request_id},
-                                  {"client_ip", request.client_ip},
-                                  {"bytes_out", static_cast<uint64_t>(response->body.size())}});
+    logger_.Log(quiet ? LogLevel::kDebug : LogLevel::kInfo, "http request",
+                {{"method", request.method},
+                 {"path", path},
+                 {"route", label},
+                 {"status", response->status},
+                 {"duration_ms", seconds * 1000.0},
+                 {"request_id", request.request_id},
+                 {"client_ip", request.client_ip},
+                 {"bytes_out", static_cast<uint64_t>(response->body.size())}});
   } catch (...) {
     // Only allocation failure can get here; the response itself is still worth sending.
   }

@@ -32,7 +32,7 @@ struct Route {
   // A monitoring endpoint polled constantly (health, metrics): its successful requests are
   // access-logged at debug level only, so load balancers and scrapers do not flood the log.
   bool probe = false;
-  std::string description;     // one line, used as the OpenAPI summary
+  std::string description;  // one line, used as the OpenAPI summary
 };
 
 class Router {

@@ -1,9 +1,9 @@
 // `auri up`, `auri supervise`, `auri down`, `auri status`: the embedded local stack.
 //
 // `auri up` starts a detached `auri supervise` process and waits (bounded) until the run file says
-// the stack is ready. The supervisor owns the children: PostgreSQL (as the postgres user when we are
-// root), Redis without persistence, and the api-gateway; it restarts a crashed child with backoff.
-// `auri down` signals the supervisor, which stops the children in reverse order.
+// the stack is ready. The supervisor owns the children: PostgreSQL (as the postgres user when we
+// are root), Redis without persistence, and the api-gateway; it restarts a crashed child with
+// backoff. `auri down` signals the supervisor, which stops the children in reverse order.
 #include <signal.h>
 #include <unistd.h>
 
@@ -68,10 +68,9 @@ Status WaitForGateway(const Config& c, pid_t pid, milliseconds timeout) {
                          "is api.port " + std::to_string(c.api.port) + " already in use?");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return DeadlineExceeded("api-gateway did not report healthy within " +
-                              std::to_string(timeout.count()) + " ms" +
-                              (r.ok() ? " (last answer: HTTP " + std::to_string(r->status) + ")"
-                                      : ""));
+      return DeadlineExceeded(
+          "api-gateway did not report healthy within " + std::to_string(timeout.count()) + " ms" +
+          (r.ok() ? " (last answer: HTTP " + std::to_string(r->status) + ")" : ""));
     }
     std::this_thread::sleep_for(milliseconds(100));
   }
@@ -82,8 +81,9 @@ void PrintReady(const Config& c, const StackState& s, double seconds_taken) {
   for (const auto& comp : s.components) {
     std::printf("  %-12s pid %-7d port %d\n", comp.name.c_str(), comp.pid, comp.port);
   }
-  std::printf("\nURL: %s\nTry:\n  curl -s %s/health\n\nLogs: %s/   Stop: make down (or auri down)\n",
-              s.url.c_str(), s.url.c_str(), c.LogDir().c_str());
+  std::printf(
+      "\nURL: %s\nTry:\n  curl -s %s/health\n\nLogs: %s/   Stop: make down (or auri down)\n",
+      s.url.c_str(), s.url.c_str(), c.LogDir().c_str());
 }
 
 }  // namespace
@@ -228,11 +228,12 @@ int RunUp(const CliContext& ctx, const UpOptions& options) {
     }
     std::this_thread::sleep_for(milliseconds(100));
   }
-  return ReportFailure(DeadlineExceeded("auri did not become ready within " +
-                                            std::to_string(c.supervisor.start_timeout_seconds + 10) +
-                                            " s",
-                                        "see " + c.LogDir() + "/supervisor.log; `auri down` stops "
-                                        "what was started"));
+  return ReportFailure(
+      DeadlineExceeded("auri did not become ready within " +
+                           std::to_string(c.supervisor.start_timeout_seconds + 10) + " s",
+                       "see " + c.LogDir() +
+                           "/supervisor.log; `auri down` stops "
+                           "what was started"));
 }
 
 int RunDown(const CliContext& ctx) {

@@ -6,18 +6,24 @@ namespace auri {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kCheckFailed: return kExitCheckFailed;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kCheckFailed:
+      return kExitCheckFailed;
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists: return kExitUsage;
+    case StatusCode::kAlreadyExists:
+      return kExitUsage;
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
-    case StatusCode::kResourceExhausted: return kExitUnavailable;
+    case StatusCode::kResourceExhausted:
+      return kExitUnavailable;
     case StatusCode::kFailedPrecondition:
     case StatusCode::kPermissionDenied:
-    case StatusCode::kUnauthenticated: return kExitRefused;
-    case StatusCode::kInternal: return kExitInternal;
+    case StatusCode::kUnauthenticated:
+      return kExitRefused;
+    case StatusCode::kInternal:
+      return kExitInternal;
   }
   return kExitInternal;
 }

@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
   std::string config_file;
   std::vector<std::string> overrides;
   bool json = false;
-  app.add_option("-c,--config", config_file,
-                 "Config file (default: ./auri.toml when it exists)");
+  app.add_option("-c,--config", config_file, "Config file (default: ./auri.toml when it exists)");
   app.add_option("--set", overrides, "Override one option: section.key=value (repeatable)");
 
   UpOptions up_options;
@@ -116,7 +115,8 @@ int main(int argc, char** argv) {
   LogLevel level = LogLevel::kInfo;
   ParseLogLevel(config->log.level, &level);
   // Interactive commands keep stderr for warnings only; long-running roles log at the set level.
-  if (!gateway->parsed() && !supervise->parsed() && level < LogLevel::kWarn) level = LogLevel::kWarn;
+  if (!gateway->parsed() && !supervise->parsed() && level < LogLevel::kWarn)
+    level = LogLevel::kWarn;
   Logger log(2, component, level);
 
   CliContext ctx{*config, log, {}, SelfExecutable(), json};

@@ -11,7 +11,8 @@ namespace auri {
 
 // Writes `data` to `path` so that after a crash the file holds either its old content or the new
 // one, never a mix: temp file in the same directory → fsync → rename → fsync(directory).
-// The file gets permission `mode`. Returns kUnavailable (with the path and errno text) on I/O errors.
+// The file gets permission `mode`. Returns kUnavailable (with the path and errno text) on I/O
+// errors.
 Status WriteFileAtomically(const std::string& path, std::string_view data, mode_t mode = 0600);
 
 // Reads a whole file. Fails with kNotFound when it does not exist and kResourceExhausted when it is

@@ -12,10 +12,14 @@ namespace {
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -48,11 +52,16 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 }  // namespace
 
 bool ParseLogLevel(std::string_view text, LogLevel* out) {
-  if (text == "debug") *out = LogLevel::kDebug;
-  else if (text == "info") *out = LogLevel::kInfo;
-  else if (text == "warn") *out = LogLevel::kWarn;
-  else if (text == "error") *out = LogLevel::kError;
-  else return false;
+  if (text == "debug")
+    *out = LogLevel::kDebug;
+  else if (text == "info")
+    *out = LogLevel::kInfo;
+  else if (text == "warn")
+    *out = LogLevel::kWarn;
+  else if (text == "error")
+    *out = LogLevel::kError;
+  else
+    return false;
   return true;
 }
 
@@ -71,11 +80,21 @@ void AppendJsonEscaped(std::string* out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -113,14 +132,18 @@ void Logger::Log(LogLevel level, std::string_view msg, LogFields fields) const {
         AppendJsonEscaped(&line, f.text);
         line.push_back('"');
         break;
-      case LogField::Kind::kInt: line.append(std::to_string(f.number)); break;
+      case LogField::Kind::kInt:
+        line.append(std::to_string(f.number));
+        break;
       case LogField::Kind::kReal: {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.6g", f.real);
         line.append(buf);
         break;
       }
-      case LogField::Kind::kBool: line.append(f.number ? "true" : "false"); break;
+      case LogField::Kind::kBool:
+        line.append(f.number ? "true" : "false");
+        break;
     }
   }
   line.append("}\n");

@@ -25,7 +25,8 @@ struct LogField {
   LogField(std::string_view k, int64_t v) : key(k), number(v), kind(Kind::kInt) {}
   LogField(std::string_view k, int v) : key(k), number(v), kind(Kind::kInt) {}
   LogField(std::string_view k, unsigned v) : key(k), number(v), kind(Kind::kInt) {}
-  LogField(std::string_view k, uint64_t v) : key(k), number(static_cast<int64_t>(v)), kind(Kind::kInt) {}
+  LogField(std::string_view k, uint64_t v)
+      : key(k), number(static_cast<int64_t>(v)), kind(Kind::kInt) {}
   LogField(std::string_view k, double v) : key(k), real(v), kind(Kind::kReal) {}
   LogField(std::string_view k, bool v) : key(k), number(v), kind(Kind::kBool) {}
 

@@ -2,9 +2,9 @@
 // Status: the outcome of an operation that can fail, as a value (leveldb style).
 //
 // A Status is either OK or carries a code, a lowercase message saying what failed and on what, and
-// an optional hint the operator can act on. Library exceptions are caught at adapter edges and turned
-// into Status; a Status is translated in exactly two places: to an HTTP response (api/errors) and to a
-// CLI exit code (cli/exit_codes). Cheap to copy when OK. Thread-compatible.
+// an optional hint the operator can act on. Library exceptions are caught at adapter edges and
+// turned into Status; a Status is translated in exactly two places: to an HTTP response
+// (api/errors) and to a CLI exit code (cli/exit_codes). Cheap to copy when OK. Thread-compatible.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,8 +94,8 @@ inline Status Internal(std::string m, std::string h = {}) {
 }  // namespace auri
 
 // Returns early from the enclosing function (which returns Status or Result<T>) when `expr` fails.
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
-    ::auri::Status auri_status_ = (expr);                      \
-    if (!auri_status_.ok()) return auri_status_;               \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    ::auri::Status auri_status_ = (expr);        \
+    if (!auri_status_.ok()) return auri_status_; \
   } while (0)

@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -7,7 +8,6 @@
 #include <climits>
 #include <cstdlib>
 #include <sstream>
-#include <toml++/toml.h>
 
 extern char** environ;
 
@@ -80,8 +80,7 @@ const Option kOptions[] = {
      FIELD(redis.url)},
     {"redis.host", Kind::kString, "127.0.0.1", 0, 0, "Address of the embedded Redis.",
      FIELD(redis.host)},
-    {"redis.port", Kind::kInt, "16379", 1, 65535, "Port of the embedded Redis.",
-     FIELD(redis.port)},
+    {"redis.port", Kind::kInt, "16379", 1, 65535, "Port of the embedded Redis.", FIELD(redis.port)},
     {"redis.server_bin", Kind::kString, "/usr/bin/redis-server", 0, 0,
      "The redis-server binary for the embedded Redis.", FIELD(redis.server_bin)},
     {"redis.timeout_ms", Kind::kInt, "500", 10, 60000,
@@ -107,7 +106,8 @@ const Option kOptions[] = {
 std::string EnvName(const char* key) {
   std::string name = "AURI_";
   for (const char* p = key; *p; ++p) {
-    name.push_back(*p == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
+    name.push_back(*p == '.' ? '_'
+                             : static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
   }
   return name;
 }
@@ -230,8 +230,8 @@ std::string MakeAbsolute(const std::string& path) {
 Status Validate(const Config& c) {
   if (c.log.level != "debug" && c.log.level != "info" && c.log.level != "warn" &&
       c.log.level != "error") {
-    return InvalidArgument("option log.level: expected debug|info|warn|error, got '" +
-                           c.log.level + "'");
+    return InvalidArgument("option log.level: expected debug|info|warn|error, got '" + c.log.level +
+                           "'");
   }
   if (c.home.empty()) return InvalidArgument("option general.home must not be empty");
   if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0) {
@@ -364,7 +364,9 @@ std::string RenderConfigToml(const Config& config) {
         out += "\"" + v + "\"\n";
         break;
       }
-      case Kind::kInt: out += std::to_string(*static_cast<int*>(field)) + "\n"; break;
+      case Kind::kInt:
+        out += std::to_string(*static_cast<int*>(field)) + "\n";
+        break;
       case Kind::kStringList: {
         out += "[";
         bool first = true;

@@ -63,11 +63,11 @@ struct Config {
   } secrets;
 
   // Derived paths and addresses (computed from the fields above, never set directly).
-  std::string DatabaseDsn() const;    // libpq keyword/value DSN of the database Auri uses
-  std::string AdminDsn() const;       // same server, database "postgres" (for CREATE DATABASE)
+  std::string DatabaseDsn() const;  // libpq keyword/value DSN of the database Auri uses
+  std::string AdminDsn() const;     // same server, database "postgres" (for CREATE DATABASE)
   std::string RedisHost() const;
   int RedisPort() const;
-  std::string ApiBaseUrl() const;     // "http://127.0.0.1:8480"
+  std::string ApiBaseUrl() const;  // "http://127.0.0.1:8480"
   std::string PostgresDataDir() const { return home + "/postgres/data"; }
   std::string PostgresSocketDir() const { return home + "/postgres/run"; }  // postgres-owned
   std::string RunDir() const { return home + "/run"; }

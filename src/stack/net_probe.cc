@@ -67,7 +67,8 @@ Result<std::string> TcpExchange(const std::string& host, int port, const std::st
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!WaitFor(fd, POLLOUT, deadline)) return DeadlineExceeded("send to " + where + " timed out");
+      if (!WaitFor(fd, POLLOUT, deadline))
+        return DeadlineExceeded("send to " + where + " timed out");
       continue;
     }
     return Unavailable("send to " + where + ": " + std::strerror(errno));
@@ -76,7 +77,8 @@ Result<std::string> TcpExchange(const std::string& host, int port, const std::st
   char chunk[4096];
   while (buffer.size() < max_bytes) {
     if (complete && complete(buffer)) break;
-    if (!WaitFor(fd, POLLIN, deadline)) return DeadlineExceeded("read from " + where + " timed out");
+    if (!WaitFor(fd, POLLIN, deadline))
+      return DeadlineExceeded("read from " + where + " timed out");
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n == 0) break;
     if (n < 0) {
@@ -99,7 +101,8 @@ Result<long> RedisServerPid(const std::string& host, int port, std::chrono::mill
     auto at = b.find("process_id:");
     return at != std::string::npos && b.find("\r\n", at) != std::string::npos;
   };
-  ASSIGN_OR_RETURN(std::string reply, TcpExchange(host, port, "INFO server\r\n", timeout, complete));
+  ASSIGN_OR_RETURN(std::string reply,
+                   TcpExchange(host, port, "INFO server\r\n", timeout, complete));
   auto at = reply.find("process_id:");
   if (at == std::string::npos) {
     return Internal("redis at " + host + ":" + std::to_string(port) + " did not report its pid");
@@ -123,10 +126,10 @@ Status CheckPortFree(const std::string& host, int port, const std::string& optio
   int err = errno;
   ::close(fd);
   if (rc != 0) {
-    return Unavailable(host + ":" + std::to_string(port) + " (" + option + ") is not free: " +
-                           std::strerror(err),
-                       "another process holds it (see `ss -ltnp | grep " + std::to_string(port) +
-                           "`); set " + option + " to a free port");
+    return Unavailable(
+        host + ":" + std::to_string(port) + " (" + option + ") is not free: " + std::strerror(err),
+        "another process holds it (see `ss -ltnp | grep " + std::to_string(port) + "`); set " +
+            option + " to a free port");
   }
   return Status::Ok();
 }

@@ -87,8 +87,10 @@ Status PostgresServer::InitIfNeeded(std::chrono::milliseconds timeout) {
                               user, timeout));
   if (r.exit_code != 0) {
     return Unavailable("initdb of " + o.data_dir + " failed:\n" + r.output,
-                       "check that " + o.bin_dir + " holds PostgreSQL 15 and that the parent "
-                       "directories are traversable by '" + o.run_as + "'");
+                       "check that " + o.bin_dir +
+                           " holds PostgreSQL 15 and that the parent "
+                           "directories are traversable by '" +
+                           o.run_as + "'");
   }
   // --no-sync made initdb fast; make the new cluster durable once, now.
   ::sync();
@@ -98,8 +100,9 @@ Status PostgresServer::InitIfNeeded(std::chrono::milliseconds timeout) {
 Result<pid_t> PostgresServer::Start(int parent_death_signal) {
   const auto& o = options_;
   SpawnOptions spawn;
-  spawn.argv = {o.bin_dir + "/postgres", "-D", o.data_dir, "-p", std::to_string(o.port),
-                "-k", o.socket_dir, "-c", "listen_addresses=" + o.host};
+  spawn.argv = {o.bin_dir + "/postgres",     "-D", o.data_dir,   "-p",
+                std::to_string(o.port),      "-k", o.socket_dir, "-c",
+                "listen_addresses=" + o.host};
   for (const auto& s : o.settings) {
     spawn.argv.push_back("-c");
     spawn.argv.push_back(s);

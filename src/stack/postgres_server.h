@@ -45,7 +45,8 @@ class PostgresServer {
   // Fast shutdown (SIGINT) of child `pid`, escalating to SIGKILL after `timeout`.
   Status Stop(pid_t pid, std::chrono::milliseconds timeout) const;
 
-  // CREATE DATABASE `name` unless it exists. Errors: kUnavailable when the server cannot be reached.
+  // CREATE DATABASE `name` unless it exists. Errors: kUnavailable when the server cannot be
+  // reached.
   Status EnsureDatabase(const std::string& name) const;
 
   // libpq keyword/value DSN for `dbname` on this server (TCP, superuser).

@@ -234,7 +234,8 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     if (result.output.size() < max_output) {
-      result.output.append(buf, std::min(static_cast<size_t>(n), max_output - result.output.size()));
+      result.output.append(buf,
+                           std::min(static_cast<size_t>(n), max_output - result.output.size()));
     }
   }
   ::close(fds[0]);

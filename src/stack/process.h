@@ -45,15 +45,16 @@ Status WaitUntilGone(pid_t pid, std::chrono::milliseconds timeout);
 Status StopProcess(pid_t pid, int signal, std::chrono::milliseconds timeout, bool is_child);
 
 struct CommandResult {
-  int exit_code = -1;   // -1 when killed by a signal
-  std::string output;   // stdout+stderr, truncated to `max_output` bytes
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string output;  // stdout+stderr, truncated to `max_output` bytes
 };
 
 // Runs a command to completion with a deadline, capturing its output. Errors: kDeadlineExceeded
 // (the command was killed), kUnavailable (could not start). A non-zero exit is not an error here;
 // the caller judges exit_code.
-Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std::string& run_as_user,
-                                 std::chrono::milliseconds timeout, size_t max_output = 1 << 20);
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 const std::string& run_as_user, std::chrono::milliseconds timeout,
+                                 size_t max_output = 1 << 20);
 
 // uid/gid of an OS user. Errors: kInvalidArgument when the user does not exist.
 Status LookupUser(const std::string& user, uid_t* uid, gid_t* gid);

@@ -15,9 +15,23 @@ Result<pid_t> RedisServer::Start(int parent_death_signal) {
   const auto& o = options_;
   RETURN_IF_ERROR(MakeDirectories(o.dir, 0755));
   SpawnOptions spawn;
-  spawn.argv = {o.server_bin, "--bind", o.host, "--port", std::to_string(o.port),
-                "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--dir", o.dir, "--protected-mode", "yes", "--loglevel", "notice"};
+  spawn.argv = {o.server_bin,
+                "--bind",
+                o.host,
+                "--port",
+                std::to_string(o.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                o.dir,
+                "--protected-mode",
+                "yes",
+                "--loglevel",
+                "notice"};
   spawn.log_file = o.log_file;
   spawn.parent_death_signal = parent_death_signal;
   return Spawn(spawn);

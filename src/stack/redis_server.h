@@ -14,7 +14,7 @@ struct RedisServerOptions {
   std::string server_bin = "/usr/bin/redis-server";
   std::string host = "127.0.0.1";
   int port = 0;
-  std::string dir;       // working directory (nothing is written there with persistence off)
+  std::string dir;  // working directory (nothing is written there with persistence off)
   std::string log_file;
 };
 

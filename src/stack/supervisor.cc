@@ -89,8 +89,7 @@ void Supervisor::StopAll(std::vector<Running>* running) {
       log_.Error("component did not stop cleanly",
                  {{"name", it->spec->name}, {"error", s.ToString()}});
     } else {
-      log_.Info("component stopped",
-                {{"name", it->spec->name}, {"seconds", SecondsSince(t0)}});
+      log_.Info("component stopped", {{"name", it->spec->name}, {"seconds", SecondsSince(t0)}});
     }
     it->pid = -1;
     (void)Publish(*running, "stopping");
@@ -160,9 +159,9 @@ Status Supervisor::Run() {
       r.pid = *pid;
       r.started = SteadyClock::now();
       ++r.restarts;
-      log_.Info("component restarted", {{"name", r.spec->name},
-                                        {"pid", static_cast<int64_t>(r.pid)},
-                                        {"restarts", r.restarts}});
+      log_.Info(
+          "component restarted",
+          {{"name", r.spec->name}, {"pid", static_cast<int64_t>(r.pid)}, {"restarts", r.restarts}});
       (void)Publish(running, "ready");
     }
   }

@@ -21,9 +21,9 @@ namespace auri {
 struct ComponentSpec {
   std::string name;
   int port = 0;
-  std::function<Result<pid_t>()> start;                                  // spawn the child
-  std::function<Status(pid_t, std::chrono::milliseconds)> wait_ready;    // bounded readiness poll
-  std::function<Status(pid_t)> stop;                                     // bounded stop of a child
+  std::function<Result<pid_t>()> start;                                // spawn the child
+  std::function<Status(pid_t, std::chrono::milliseconds)> wait_ready;  // bounded readiness poll
+  std::function<Status(pid_t)> stop;                                   // bounded stop of a child
   // Runs once after the first successful start (e.g. create database + migrations). Optional.
   std::function<Status()> after_first_ready;
 };
@@ -31,9 +31,9 @@ struct ComponentSpec {
 struct SupervisorOptions {
   std::string state_file;
   std::string url;
-  std::chrono::milliseconds start_timeout{60000};       // whole start phase
-  std::chrono::milliseconds max_backoff{30000};         // restart backoff cap
-  std::chrono::milliseconds stable_after{60000};        // uptime that resets the backoff
+  std::chrono::milliseconds start_timeout{60000};  // whole start phase
+  std::chrono::milliseconds max_backoff{30000};    // restart backoff cap
+  std::chrono::milliseconds stable_after{60000};   // uptime that resets the backoff
 };
 
 class Supervisor {

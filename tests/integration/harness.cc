@@ -98,7 +98,7 @@ std::string UniqueDatabaseName() {
   std::string name;
   for (char c : base) {
     name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c))
-                                                                : '_');
+                                                               : '_');
   }
   if (name.size() > 40) name = name.substr(0, 40);
   return "t_" + name + "_" + std::to_string(::getpid()) + "_" +

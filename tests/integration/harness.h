@@ -4,15 +4,15 @@
 // down after the last (a gtest Environment registered in harness.cc). PostgreSQL runs as the
 // `postgres` OS user when the tests run as root.
 //
-// Each test owns its database (CreateMigratedDatabase / CreateEmptyDatabase give a new one per call)
-// and its Redis key prefix (KeyPrefix()), so tests never see each other's data.
+// Each test owns its database (CreateMigratedDatabase / CreateEmptyDatabase give a new one per
+// call) and its Redis key prefix (KeyPrefix()), so tests never see each other's data.
 #include <string>
 
 namespace auri::testing {
 
 struct Services {
-  std::string home;        // temp directory holding the servers' data and logs
-  std::string pg_host;     // 127.0.0.1
+  std::string home;     // temp directory holding the servers' data and logs
+  std::string pg_host;  // 127.0.0.1
   int pg_port = 0;
   std::string pg_user;     // superuser role ("postgres")
   std::string redis_host;  // 127.0.0.1

@@ -310,7 +310,8 @@ TEST_F(HttpServerTest, MetricsCountRequestsByRoutePattern) {
 }
 
 TEST_F(HttpServerTest, AccessLogLineHasNoQueryString) {
-  ASSERT_TRUE(Fetch(Get("/no-such-route?token=supersecret-value", "X-Request-ID: access-log-1\r\n")));
+  ASSERT_TRUE(
+      Fetch(Get("/no-such-route?token=supersecret-value", "X-Request-ID: access-log-1\r\n")));
   // The log line is written before the response, but poll anyway: it costs nothing.
   ASSERT_TRUE(Eventually([&] { return log_.Text().find("access-log-1") != std::string::npos; }));
   std::string log = log_.Text();

@@ -38,10 +38,14 @@ class StackTest : public ::testing::Test {
 
   static Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
     std::vector<std::string> argv = {testing::AuriBinary(),
-                                     "--set", "general.home=" + home_,
-                                     "--set", "api.port=" + std::to_string(api_port_),
-                                     "--set", "postgres.port=" + std::to_string(pg_port_),
-                                     "--set", "redis.port=" + std::to_string(redis_port_)};
+                                     "--set",
+                                     "general.home=" + home_,
+                                     "--set",
+                                     "api.port=" + std::to_string(api_port_),
+                                     "--set",
+                                     "postgres.port=" + std::to_string(pg_port_),
+                                     "--set",
+                                     "redis.port=" + std::to_string(redis_port_)};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, "", timeout);
   }
@@ -145,7 +149,9 @@ TEST_F(StackTest, DownLeavesNoProcessAndUpReusesTheData) {
   EnsureUp();
   std::string dsn = "host=127.0.0.1 port=" + std::to_string(pg_port_) +
                     " user=postgres dbname=auri connect_timeout=5";
-  ASSERT_TRUE(ExecuteAdminSql(dsn, "CREATE TABLE reuse_marker(x int); INSERT INTO reuse_marker VALUES (7)").ok());
+  ASSERT_TRUE(
+      ExecuteAdminSql(dsn, "CREATE TABLE reuse_marker(x int); INSERT INTO reuse_marker VALUES (7)")
+          .ok());
   StackState before = State();
 
   auto down = Auri({"down"}, seconds(120));
@@ -170,11 +176,11 @@ TEST_F(StackTest, PortInUseFailsWithAClearMessageAndExitCode3) {
   std::string other_home = ::mkdtemp(tmpl);
   ::chmod(other_home.c_str(), 0755);
   EnsureUp();
-  auto r = RunCommand({testing::AuriBinary(), "--set", "general.home=" + other_home,
-                       "--set", "api.port=" + std::to_string(testing::FreePort()),
-                       "--set", "postgres.port=" + std::to_string(pg_port_),
-                       "--set", "redis.port=" + std::to_string(testing::FreePort()),
-                       "--set", "supervisor.start_timeout_seconds=30", "up"},
+  auto r = RunCommand({testing::AuriBinary(), "--set", "general.home=" + other_home, "--set",
+                       "api.port=" + std::to_string(testing::FreePort()), "--set",
+                       "postgres.port=" + std::to_string(pg_port_), "--set",
+                       "redis.port=" + std::to_string(testing::FreePort()), "--set",
+                       "supervisor.start_timeout_seconds=30", "up"},
                       "", seconds(90));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 3) << r->output;

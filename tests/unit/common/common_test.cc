@@ -47,7 +47,8 @@ TEST(LoggingTest, LinesAreValidJsonWithFieldsAndEscapedInvalidUtf8) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   Logger log(fds[1], "test");
-  log.Info("hello \"world\"\n", {{"request_id", "abc"}, {"n", 42}, {"bad", "\xff\xfe"}, {"ok", true}});
+  log.Info("hello \"world\"\n",
+           {{"request_id", "abc"}, {"n", 42}, {"bad", "\xff\xfe"}, {"ok", true}});
   ::close(fds[1]);
   char buf[1024];
   ssize_t n = ::read(fds[0], buf, sizeof buf);
@@ -109,9 +110,11 @@ TEST(MetricsTest, RendersCountersAndHistogramsInExpositionFormat) {
   std::string text = registry.Render();
   EXPECT_NE(text.find("# TYPE auri_test_total counter"), std::string::npos);
   EXPECT_NE(text.find("auri_test_total{route=\"/health\"} 2"), std::string::npos);
-  EXPECT_NE(text.find("auri_test_seconds_bucket{route=\"/health\",le=\"0.1\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("auri_test_seconds_bucket{route=\"/health\",le=\"0.1\"} 1"),
+            std::string::npos);
   EXPECT_NE(text.find("auri_test_seconds_bucket{route=\"/health\",le=\"1\"} 2"), std::string::npos);
-  EXPECT_NE(text.find("auri_test_seconds_bucket{route=\"/health\",le=\"+Inf\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("auri_test_seconds_bucket{route=\"/health\",le=\"+Inf\"} 2"),
+            std::string::npos);
   EXPECT_NE(text.find("auri_test_seconds_count{route=\"/health\"} 2"), std::string::npos);
   EXPECT_NE(text.find("auri_test_gauge 7"), std::string::npos);
 }

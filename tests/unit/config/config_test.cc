@@ -36,8 +36,8 @@ TEST(ConfigTest, LaterSourcesWin) {
   sources.overrides = {"api.threads=4"};
   auto config = LoadConfig(sources);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->api.port, 9002);   // env beats file
-  EXPECT_EQ(config->api.threads, 4);   // --set beats file
+  EXPECT_EQ(config->api.port, 9002);  // env beats file
+  EXPECT_EQ(config->api.threads, 4);  // --set beats file
   ::unlink(file.c_str());
 }
 
@@ -88,7 +88,8 @@ TEST(ConfigTest, ExternalRedisUrlGivesHostAndPort) {
 }
 
 TEST(ConfigTest, ExampleFileLoads) {
-  auto config = LoadConfig({std::string(AURI_SOURCE_DIR) + "/config/auri.example.toml", true, {}, {}});
+  auto config =
+      LoadConfig({std::string(AURI_SOURCE_DIR) + "/config/auri.example.toml", true, {}, {}});
   ASSERT_TRUE(config.ok()) << config.status().ToString();
 }
 
