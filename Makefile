@@ -23,8 +23,9 @@ down:
 status:
 	@$(AURI) status
 
-# The whole suite: unit + integration tests, then the same under ASan+UBSan.
-test: test-fast test-asan
+# The whole suite: unit + integration tests, then the same under ASan+UBSan, then the benchmark
+# smoke runs (so the scripts cannot rot; their numbers are not measurements).
+test: test-fast test-asan bench-smoke
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure --timeout 1500
@@ -34,6 +35,9 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure --timeout 2400
+
+bench-smoke: build
+	bench/http_health.sh --smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
