@@ -318,22 +318,25 @@ std::string Config::AdminDsn() const {
          " application_name=auri";
 }
 
+namespace {
+// "host:port" of a redis://host:port[/db] URL (Validate guarantees the scheme).
+std::string RedisUrlAuthority(const std::string& url) {
+  std::string rest = url.substr(8);  // after "redis://"
+  return rest.substr(0, rest.find('/'));
+}
+}  // namespace
+
 std::string Config::RedisHost() const {
   if (redis.url.empty()) return redis.host;
-  std::string rest = redis.url.substr(8);  // after "redis://"
-  auto slash = rest.find('/');
-  if (slash != std::string::npos) rest = rest.substr(0, slash);
-  auto colon = rest.rfind(':');
-  return colon == std::string::npos ? rest : rest.substr(0, colon);
+  std::string authority = RedisUrlAuthority(redis.url);
+  return authority.substr(0, authority.rfind(':'));
 }
 
 int Config::RedisPort() const {
   if (redis.url.empty()) return redis.port;
-  std::string rest = redis.url.substr(8);
-  auto slash = rest.find('/');
-  if (slash != std::string::npos) rest = rest.substr(0, slash);
-  auto colon = rest.rfind(':');
-  return colon == std::string::npos ? 6379 : std::atoi(rest.c_str() + colon + 1);
+  std::string authority = RedisUrlAuthority(redis.url);
+  auto colon = authority.rfind(':');
+  return colon == std::string::npos ? 6379 : std::atoi(authority.c_str() + colon + 1);
 }
 
 std::string Config::ApiBaseUrl() const {

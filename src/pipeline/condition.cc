@@ -354,7 +354,9 @@ bool NearlyEqual(double a, double b) {
   return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b)});
 }
 
-bool CompareInt(int64_t a, CompareOp op, int64_t b) {
+// The six ordering operators, shared by integers and strings (exact comparison for both).
+template <typename T>
+bool CompareOrdered(const T& a, CompareOp op, const T& b) {
   switch (op) {
     case CompareOp::kLess:
       return a < b;
@@ -369,9 +371,11 @@ bool CompareInt(int64_t a, CompareOp op, int64_t b) {
     case CompareOp::kNotEqual:
       return a != b;
     default:
-      return false;  // string operators never compile for numbers
+      return false;  // string-only operators never compile for numbers
   }
 }
+
+bool CompareInt(int64_t a, CompareOp op, int64_t b) { return CompareOrdered(a, op, b); }
 
 bool CompareReal(double a, CompareOp op, double b) {
   bool near = NearlyEqual(a, b);
@@ -395,24 +399,13 @@ bool CompareReal(double a, CompareOp op, double b) {
 
 bool CompareText(std::string_view a, CompareOp op, std::string_view b) {
   switch (op) {
-    case CompareOp::kLess:
-      return a < b;
-    case CompareOp::kGreater:
-      return a > b;
-    case CompareOp::kLessEqual:
-      return a <= b;
-    case CompareOp::kGreaterEqual:
-      return a >= b;
-    case CompareOp::kEqual:
-      return a == b;
-    case CompareOp::kNotEqual:
-      return a != b;
     case CompareOp::kContains:
       return a.find(b) != std::string_view::npos;
     case CompareOp::kStartsWith:
       return a.substr(0, b.size()) == b;
+    default:
+      return CompareOrdered(a, op, b);
   }
-  return false;
 }
 
 // Compares a numeric event value with the condition's value: exactly when both are integers.
