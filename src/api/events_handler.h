@@ -38,19 +38,16 @@ struct IngestDeps {
   // Stores a validated batch all-or-nothing and returns the counts only after commit. Errors as
   // auri::InsertEvents (kUnavailable/kDeadlineExceeded become 503 with Retry-After). Thread-safe.
   std::function<Result<IngestCounts>(const std::vector<pipeline::Event>&)> store;
-  // True when `token` is the current ingest token (constant-time compare). Thread-safe.
-  // API keys with the `write` permission will also be accepted once accounts exist (issue 3).
-  std::function<bool(std::string_view token)> token_valid;
   IngestMetrics metrics;           // any member may be null (not recorded)
   const Logger* logger = nullptr;  // for 5xx details; may be null
 };
 
-// Handles one POST /api/v1/events request:
-//   401 unauthorized (no Bearer token) / invalid_token (wrong token)
+// Handles one POST /api/v1/events request, already authenticated by the pipeline:
+//   403 forbidden unless the caller is the ingest token or an API key with `write`
 //   415 unsupported_media_type unless Content-Type is application/json (parameters allowed)
 //   400 validation_error, details.fields {"events[3].score": "..."}; nothing is stored
 //   202 {"accepted": n, "duplicates": m} after commit; 503 service_unavailable when the database
-//   is unreachable. REQUIRES: deps.store and deps.token_valid are set.
+//   is unreachable. REQUIRES: deps.store is set.
 HttpResponse HandleIngestEvents(const IngestDeps& deps, const HttpRequest& request);
 
 }  // namespace auri::api

@@ -4,6 +4,7 @@
 // these and Beast messages; handlers never see a socket.
 //
 // Values are thread-compatible: one request is handled by one thread at a time.
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +36,28 @@ class HttpHeaders {
 // True when `a` and `b` are equal ignoring ASCII case.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// Who is calling, as established by the pipeline's authentication step (api/authenticator.h) for
+// routes marked `authenticated`; kAnonymous on every other route.
+enum class CallerKind {
+  kAnonymous,    // no credentials (or a route that does not authenticate)
+  kUser,         // a valid JWT access token
+  kApiKey,       // a valid, unrevoked, unexpired API key
+  kIngestToken,  // the `ingest-token` secret (POST /api/v1/events only)
+};
+
+struct Caller {
+  CallerKind kind = CallerKind::kAnonymous;
+  std::string user_id;   // kUser: the token's sub
+  std::string username;  // kUser
+  // kApiKey: the key's organization, id, permission bits (auri::ApiKeyPermission values OR-ed,
+  // kept as bits so this header stays free of auth/) and its rate_limit_override (0 = none).
+  std::string organization_id;
+  std::string api_key_id;
+  unsigned permission_bits = 0;
+  int64_t rate_limit_override = 0;
+  std::string organization_plan;  // kApiKey: the organization's plan, for the rate limit
+};
+
 struct HttpRequest {
   std::string method;  // as sent, e.g. "GET" (HTTP methods are case-sensitive)
   std::string target;  // the raw request target, e.g. "/api/v1/events?limit=5"
@@ -47,6 +70,10 @@ struct HttpRequest {
   std::string request_id;  // set by the pipeline before routing (echoed X-Request-ID or a UUID)
   // Values of the route's {param} segments, percent-decoded; set by the router.
   std::map<std::string, std::string, std::less<>> path_params;
+  Caller caller;  // set by the pipeline before the handler runs
+  // X-RateLimit-{Limit,Remaining,Reset} values decided before the handler ran (empty when the
+  // route is not rate-limited); the pipeline adds them to the response.
+  std::vector<std::string> rate_headers;
 
   // Value of a header, or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const { return headers.Get(name); }

@@ -1,5 +1,6 @@
 #include "api/pipeline.h"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -42,6 +43,7 @@ RequestPipeline::RequestPipeline(Router router, PipelineOptions options, const L
                                  MetricsRegistry& metrics)
     : router_(std::move(router)),
       cors_(std::move(options.cors_origins)),
+      hooks_(std::move(options.hooks)),
       logger_(logger),
       in_flight_(std::make_shared<std::atomic<int64_t>>(0)) {
   requests_total_ = metrics.AddCounter(
@@ -70,6 +72,8 @@ HttpResponse RequestPipeline::Handle(HttpRequest& request) const {
     route = match.route;
     if (cors_.IsPreflight(request) && (route || !match.allowed_methods.empty())) {
       response = cors_.Preflight(request);
+    } else if (std::optional<HttpResponse> refused = route ? Guard(*route, request) : std::nullopt) {
+      response = std::move(*refused);
     } else {
       response = router_.Dispatch(match, request);
     }
@@ -89,6 +93,37 @@ HttpResponse RequestPipeline::Handle(HttpRequest& request) const {
   return response;
 }
 
+std::optional<HttpResponse> RequestPipeline::Guard(const Route& route,
+                                                  HttpRequest& request) const {
+  if (route.authenticated) {
+    if (!hooks_.authenticate) {
+      return ErrorResponse(401, "unauthorized", "authentication is not configured");
+    }
+    auto outcome = hooks_.authenticate(request);
+    if (auto* error = std::get_if<HttpResponse>(&outcome)) return std::move(*error);
+    request.caller = std::get<Caller>(std::move(outcome));
+  }
+  // Limited after authentication, so the identity counted is the real one (spec 10-api.md).
+  if (route.rate_limited && hooks_.rate_limit) {
+    RateDecision decision = hooks_.rate_limit(request, route);
+    auto add_headers = [&decision](HttpResponse* r) {
+      r->headers.Set("X-RateLimit-Limit", std::to_string(decision.limit));
+      r->headers.Set("X-RateLimit-Remaining", std::to_string(decision.remaining));
+      r->headers.Set("X-RateLimit-Reset", std::to_string(decision.reset_unix));
+    };
+    if (!decision.allowed) {
+      HttpResponse limited = ErrorResponse(429, "rate_limited", "rate limit exceeded, retry later");
+      limited.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, decision.retry_after)));
+      add_headers(&limited);
+      return limited;
+    }
+    // The handler's response gets the headers too: stash them on the request's way out.
+    request.rate_headers = {std::to_string(decision.limit), std::to_string(decision.remaining),
+                            std::to_string(decision.reset_unix)};
+  }
+  return std::nullopt;
+}
+
 HttpResponse RequestPipeline::Reject(HttpRequest& request, HttpResponse error) const {
   auto start = std::chrono::steady_clock::now();
   request.request_id = ChooseRequestId(request.Header("X-Request-ID"));
@@ -100,6 +135,11 @@ void RequestPipeline::Finish(HttpRequest& request, HttpResponse* response, const
                              std::chrono::steady_clock::time_point start) const {
   try {
     AddSecurityHeaders(response, route && route->authenticated);
+    if (!request.rate_headers.empty() && !response->headers.Has("X-RateLimit-Limit")) {
+      response->headers.Set("X-RateLimit-Limit", request.rate_headers[0]);
+      response->headers.Set("X-RateLimit-Remaining", request.rate_headers[1]);
+      response->headers.Set("X-RateLimit-Reset", request.rate_headers[2]);
+    }
     cors_.Decorate(request, response);
     response->headers.Set("X-Request-ID", request.request_id);
 

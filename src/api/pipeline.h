@@ -2,8 +2,9 @@
 // The request handler layer of the server (Beast's "handle_request"): takes a whole parsed request,
 // returns a whole response, never sees a socket. Runs the middleware around the router:
 //
-//   request id → CORS preflight → router (handler exceptions → 500) → security + CORS headers →
-//   X-Request-ID → access log line → metrics
+//   request id → CORS preflight → route match → authenticate (routes marked `authenticated`) →
+//   rate limit (routes marked `rate_limited`) → handler (exceptions → 500) → security + CORS
+//   headers → X-Request-ID → access log line → metrics
 //
 // Metrics (created in the registry by the constructor; create at most one pipeline per registry):
 //   auri_http_requests_total{route,method,status}    counter
@@ -16,7 +17,9 @@
 // Thread-safe: Handle and Reject may be called concurrently from every I/O thread.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <variant>
 #include <vector>
 
 #include "api/http.h"
@@ -32,8 +35,29 @@ class MetricsRegistry;
 
 namespace auri::api {
 
+// The verdict of the rate limiter for one request: the X-RateLimit-* values to send, and whether
+// the request may proceed (else 429 rate_limited with Retry-After).
+struct RateDecision {
+  bool allowed = true;
+  int64_t limit = 0;        // X-RateLimit-Limit: requests per hour for this identity
+  int64_t remaining = 0;    // X-RateLimit-Remaining
+  int64_t reset_unix = 0;   // X-RateLimit-Reset: unix seconds when the oldest bucket leaves
+  int64_t retry_after = 0;  // seconds; sent as Retry-After when !allowed
+};
+
+// The security steps, supplied by whoever wires the gateway (src/cli); both may be empty.
+struct PipelineHooks {
+  // Establishes request.caller for routes with `authenticated`, or returns the error response.
+  // When empty, every authenticated route answers 401 (fail closed).
+  std::function<std::variant<Caller, HttpResponse>(const HttpRequest&)> authenticate;
+  // Counts the request against its identity (request.caller, or the client IP) for routes with
+  // `rate_limited`. When empty, nothing is limited.
+  std::function<RateDecision(const HttpRequest&, const Route&)> rate_limit;
+};
+
 struct PipelineOptions {
   std::vector<std::string> cors_origins;  // Config::Api::cors_origins
+  PipelineHooks hooks;
 };
 
 class RequestPipeline {
@@ -59,8 +83,12 @@ class RequestPipeline {
   void Finish(HttpRequest& request, HttpResponse* response, const Route* route,
               std::chrono::steady_clock::time_point start) const;
 
+  // Authentication and rate limiting for `route`; nullopt means go on to the handler.
+  std::optional<HttpResponse> Guard(const Route& route, HttpRequest& request) const;
+
   Router router_;
   CorsPolicy cors_;
+  PipelineHooks hooks_;
   const Logger& logger_;
   CounterFamily* requests_total_;
   HistogramFamily* request_duration_;

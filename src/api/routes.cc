@@ -35,7 +35,12 @@ std::vector<Route> BaseRoutes(const GatewayDeps& deps) {
          .handler =
              [ingest = deps.ingest](const HttpRequest& r) { return HandleIngestEvents(ingest, r); },
          .authenticated = true,
-         .description = "Ingest one event or {\"events\": [...]} (ingest token)."});
+         .description = "Ingest one event or {\"events\": [...]} (ingest token or write key)."});
+  }
+  if (deps.pool) {
+    for (std::vector<Route> more : {AccountRoutes(deps), TriggerRoutes(deps)}) {
+      for (Route& route : more) routes.push_back(std::move(route));
+    }
   }
   return routes;
 }

@@ -9,11 +9,17 @@
 #include "api/router.h"
 
 namespace auri {
+class Clock;
+class ConnectionPool;
+class JwtKeyRingCache;
+class Logger;
 class MetricsRegistry;
+struct Config;
 }
 
 namespace auri::api {
 
+class Authenticator;
 class DependencyProbe;
 
 // What the gateway's handlers need. Pointers are not owned and must outlive the routes (and so the
@@ -25,10 +31,24 @@ struct GatewayDeps {
   // POST /api/v1/events; the route is registered only when ingest.store is set (then
   // ingest.token_valid must be set too).
   IngestDeps ingest;
+
+  // The account, organization, trigger and event-query routes are registered when `pool` is set;
+  // then every pointer below must be set too.
+  ConnectionPool* pool = nullptr;
+  Authenticator* authenticator = nullptr;  // to Forget() revoked/rotated keys
+  JwtKeyRingCache* jwt = nullptr;          // signs access tokens
+  const Config* config = nullptr;
+  const Clock* clock = nullptr;
+  const Logger* logger = nullptr;
 };
 
-// The gateway's routes: GET /health, GET /api/v1/health, GET /metrics, and POST /api/v1/events
-// when deps.ingest.store is set.
+// /api/v1/auth/*, /api/v1/organizations/*, /api/v1/api-keys/* (account_routes.cc).
+std::vector<Route> AccountRoutes(const GatewayDeps& deps);
+// /api/v1/triggers/* and GET /api/v1/events (trigger_routes.cc).
+std::vector<Route> TriggerRoutes(const GatewayDeps& deps);
+
+// The gateway's routes: GET /health, GET /api/v1/health, GET /metrics, POST /api/v1/events when
+// deps.ingest.store is set, and AccountRoutes + TriggerRoutes when deps.pool is set.
 // REQUIRES: deps.probe and deps.metrics are set.
 std::vector<Route> BaseRoutes(const GatewayDeps& deps);
 

@@ -409,10 +409,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 class Server::Impl {
  public:
-  Impl(const Config::Api& config, const Logger& logger, MetricsRegistry& metrics, Router router)
+  Impl(const Config::Api& config, const Logger& logger, MetricsRegistry& metrics, Router router,
+       PipelineHooks hooks)
       : config_(config),
         logger_(logger),
-        pipeline_(std::move(router), PipelineOptions{config.cors_origins}, logger, metrics),
+        pipeline_(std::move(router), PipelineOptions{config.cors_origins, std::move(hooks)},
+                  logger, metrics),
         shared_(pipeline_, logger, MakeLimits(config)),
         ioc_(std::max(1, config.threads)) {}
 
@@ -590,8 +592,8 @@ class Server::Impl {
 };
 
 Server::Server(const Config::Api& config, const Logger& logger, MetricsRegistry& metrics,
-               Router router)
-    : impl_(std::make_unique<Impl>(config, logger, metrics, std::move(router))) {}
+               Router router, PipelineHooks hooks)
+    : impl_(std::make_unique<Impl>(config, logger, metrics, std::move(router), std::move(hooks))) {}
 
 Server::~Server() {
   try {

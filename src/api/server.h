@@ -18,6 +18,7 @@
 #include <chrono>
 #include <memory>
 
+#include "api/pipeline.h"
 #include "api/router.h"
 #include "common/status.h"
 #include "config/config.h"
@@ -33,8 +34,10 @@ class Server {
  public:
   // `config` is copied. `logger` and `metrics` are not owned and must outlive the server; the HTTP
   // metrics are registered in `metrics` here (one Server per registry). api.port 0 binds an
-  // ephemeral port (tests); see port().
-  Server(const Config::Api& config, const Logger& logger, MetricsRegistry& metrics, Router router);
+  // ephemeral port (tests); see port(). `hooks` are the pipeline's authentication and rate
+  // limiting steps (pipeline.h).
+  Server(const Config::Api& config, const Logger& logger, MetricsRegistry& metrics, Router router,
+         PipelineHooks hooks = {});
   // Stops the server (Stop with api.shutdown_timeout_seconds) if it is running.
   ~Server();
   Server(const Server&) = delete;

@@ -2,9 +2,11 @@
 // probe, metrics, route table → Server, and runs until SIGTERM/SIGINT (graceful shutdown).
 #include <chrono>
 
+#include "api/authenticator.h"
 #include "api/health.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "auth/jwt.h"
 #include "cache/redis_client.h"
 #include "cli/context.h"
 #include "cli/exit_codes.h"
@@ -59,15 +61,34 @@ int RunApiGateway(const CliContext& ctx) {
     ASSIGN_OR_RETURN(InsertEventsResult r, InsertEvents(pool, events, acquire_timeout));
     return api::IngestCounts{r.accepted, r.duplicates};
   };
-  deps.ingest.token_valid = [&ingest_token](std::string_view token) {
-    return ingest_token.Matches(token);
-  };
   deps.ingest.metrics = api::RegisterIngestMetrics(&metrics);
   deps.ingest.logger = &ctx.log;
+
+  // Access tokens are signed with the key ring of the `jwt-signing-key` secret, re-read within a
+  // second of a rotation.
+  auto jwt = JwtKeyRingCache::Create(secrets.value(), clock);
+  if (!jwt.ok()) return ReportFailure(jwt.status());
+  api::Authenticator authenticator(api::AuthenticatorDeps{
+      .pool = &pool,
+      .jwt = jwt.value().get(),
+      .ingest_token_valid = [&ingest_token](std::string_view t) { return ingest_token.Matches(t); },
+      .logger = &ctx.log,
+      .acquire_timeout = acquire_timeout});
+  deps.pool = &pool;
+  deps.authenticator = &authenticator;
+  deps.jwt = jwt.value().get();
+  deps.config = &c;
+  deps.clock = &clock;
+  deps.logger = &ctx.log;
+
   auto router = api::Router::Create(api::BaseRoutes(deps));
   if (!router.ok()) return ReportFailure(router.status());
 
-  api::Server server(c.api, ctx.log, metrics, std::move(router).value());
+  api::PipelineHooks hooks;
+  hooks.authenticate = [&authenticator](const api::HttpRequest& r) {
+    return authenticator.Authenticate(r);
+  };
+  api::Server server(c.api, ctx.log, metrics, std::move(router).value(), std::move(hooks));
   Status started = server.Start();
   if (!started.ok()) return ReportFailure(started);
   ctx.log.Info("api-gateway listening", {{"url", c.ApiBaseUrl()}, {"version", kVersion}});

@@ -11,6 +11,7 @@
 
 #include "api/events_handler.h"
 #include "api/health.h"
+#include "api/authenticator.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "common/metrics.h"
@@ -66,7 +67,6 @@ class EventsIngestTest : public ::testing::Test {
                        InsertEvents(*pool_, events, std::chrono::milliseconds(3000)));
       return IngestCounts{r.accepted, r.duplicates};
     };
-    deps.ingest.token_valid = [this](std::string_view t) { return matcher_->Matches(t); };
     deps.ingest.metrics = RegisterIngestMetrics(&metrics_);
     Result<Router> router = Router::Create(BaseRoutes(deps));
     ASSERT_TRUE(router.ok()) << router.status().ToString();
@@ -78,7 +78,14 @@ class EventsIngestTest : public ::testing::Test {
     api.header_limit_bytes = 16 << 10;
     api.read_timeout_seconds = 5;
     api.shutdown_timeout_seconds = 5;
-    server_ = std::make_unique<Server>(api, log_.logger(), metrics_, std::move(router).value());
+    authenticator_ = std::make_unique<Authenticator>(AuthenticatorDeps{
+        .pool = pool_.get(),
+        .ingest_token_valid = [this](std::string_view t) { return matcher_->Matches(t); },
+        .argon2_limits = Argon2Limits::Minimum()});
+    PipelineHooks hooks;
+    hooks.authenticate = [this](const HttpRequest& r) { return authenticator_->Authenticate(r); };
+    server_ = std::make_unique<Server>(api, log_.logger(), metrics_, std::move(router).value(),
+                                       std::move(hooks));
     Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
   }
@@ -145,6 +152,7 @@ class EventsIngestTest : public ::testing::Test {
   LogCapture log_{LogLevel::kInfo};
   MetricsRegistry metrics_;
   std::unique_ptr<DependencyProbe> probe_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<Server> server_;
 };
 
