@@ -33,9 +33,9 @@ std::string_view AccessName(Access access) {
 
 HttpResponse Forbidden(const OrgScope& scope, Access access) {
   if (scope.is_api_key) {
-    return ErrorResponse(403, "forbidden",
-                         "this api key lacks the '" + std::string(AccessName(access)) +
-                             "' permission");
+    return ErrorResponse(
+        403, "forbidden",
+        "this api key lacks the '" + std::string(AccessName(access)) + "' permission");
   }
   return ErrorResponse(403, "forbidden",
                        "this action needs the '" +

@@ -36,7 +36,7 @@ std::string_view RoleName(Role role);
 // The organization a request acts in and the caller's standing in it.
 struct OrgScope {
   std::string organization_id;
-  std::optional<Role> role;   // kUser: the caller's membership role
+  std::optional<Role> role;      // kUser: the caller's membership role
   unsigned permission_bits = 0;  // kApiKey: the key's permissions
   bool is_api_key = false;
 };

@@ -45,8 +45,8 @@ struct Authenticator::State {
 
   void Audit(const std::string& key_id, const std::string& org_id, const char* event,
              const HttpRequest& request) {
-    Status s = RecordApiKeyEvent(*deps.pool, key_id, org_id, event, request.client_ip,
-                                 request.path, deps.acquire_timeout);
+    Status s = RecordApiKeyEvent(*deps.pool, key_id, org_id, event, request.client_ip, request.path,
+                                 deps.acquire_timeout);
     if (!s.ok() && deps.logger) {
       deps.logger->Warn("could not write api key audit row",
                         {{"event", event}, {"error", s.ToString()}});

@@ -32,7 +32,6 @@ bool IsJsonContentType(std::optional<std::string_view> value) {
   return EqualsIgnoreCase(Trim(media), "application/json");
 }
 
-
 std::variant<nlohmann::json, HttpResponse> ParseJsonObject(const HttpRequest& request,
                                                            bool allow_empty) {
   if (request.body.empty() && allow_empty) return nlohmann::json::object();
@@ -103,8 +102,8 @@ const nlohmann::json* FieldReader::Raw(std::string_view name, bool required) {
   return v;
 }
 
-std::optional<std::string> FieldReader::String(std::string_view name, bool required,
-                                               size_t min_len, size_t max_len) {
+std::optional<std::string> FieldReader::String(std::string_view name, bool required, size_t min_len,
+                                               size_t max_len) {
   const nlohmann::json* v = Raw(name, required);
   if (!v) return std::nullopt;
   if (!v->is_string()) {

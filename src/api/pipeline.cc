@@ -72,7 +72,8 @@ HttpResponse RequestPipeline::Handle(HttpRequest& request) const {
     route = match.route;
     if (cors_.IsPreflight(request) && (route || !match.allowed_methods.empty())) {
       response = cors_.Preflight(request);
-    } else if (std::optional<HttpResponse> refused = route ? Guard(*route, request) : std::nullopt) {
+    } else if (std::optional<HttpResponse> refused =
+                   route ? Guard(*route, request) : std::nullopt) {
       response = std::move(*refused);
     } else {
       response = router_.Dispatch(match, request);
@@ -93,8 +94,7 @@ HttpResponse RequestPipeline::Handle(HttpRequest& request) const {
   return response;
 }
 
-std::optional<HttpResponse> RequestPipeline::Guard(const Route& route,
-                                                  HttpRequest& request) const {
+std::optional<HttpResponse> RequestPipeline::Guard(const Route& route, HttpRequest& request) const {
   if (route.authenticated) {
     if (!hooks_.authenticate) {
       return ErrorResponse(401, "unauthorized", "authentication is not configured");
@@ -113,7 +113,8 @@ std::optional<HttpResponse> RequestPipeline::Guard(const Route& route,
     };
     if (!decision.allowed) {
       HttpResponse limited = ErrorResponse(429, "rate_limited", "rate limit exceeded, retry later");
-      limited.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, decision.retry_after)));
+      limited.headers.Set("Retry-After",
+                          std::to_string(std::max<int64_t>(1, decision.retry_after)));
       add_headers(&limited);
       return limited;
     }

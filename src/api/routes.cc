@@ -1,6 +1,10 @@
 #include "api/routes.h"
 
+#include <memory>
+
 #include "api/health.h"
+#include "api/openapi.h"
+#include "common/version.h"
 
 namespace auri::api {
 
@@ -35,6 +39,7 @@ std::vector<Route> BaseRoutes(const GatewayDeps& deps) {
          .handler =
              [ingest = deps.ingest](const HttpRequest& r) { return HandleIngestEvents(ingest, r); },
          .authenticated = true,
+         .rate_limited = true,
          .description = "Ingest one event or {\"events\": [...]} (ingest token or write key)."});
   }
   if (deps.pool) {
@@ -42,6 +47,13 @@ std::vector<Route> BaseRoutes(const GatewayDeps& deps) {
       for (Route& route : more) routes.push_back(std::move(route));
     }
   }
+  // Last, so it describes every route above (and itself).
+  auto spec = std::make_shared<std::string>();
+  routes.push_back({.method = "GET",
+                    .pattern = "/api/v1/openapi.json",
+                    .handler = [spec](const HttpRequest&) { return JsonResponse(200, *spec); },
+                    .description = "The OpenAPI 3 document of every route (generated)."});
+  *spec = OpenApiDocument(routes, kVersion);
   return routes;
 }
 

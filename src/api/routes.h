@@ -15,7 +15,7 @@ class JwtKeyRingCache;
 class Logger;
 class MetricsRegistry;
 struct Config;
-}
+}  // namespace auri
 
 namespace auri::api {
 

@@ -413,8 +413,8 @@ class Server::Impl {
        PipelineHooks hooks)
       : config_(config),
         logger_(logger),
-        pipeline_(std::move(router), PipelineOptions{config.cors_origins, std::move(hooks)},
-                  logger, metrics),
+        pipeline_(std::move(router), PipelineOptions{config.cors_origins, std::move(hooks)}, logger,
+                  metrics),
         shared_(pipeline_, logger, MakeLimits(config)),
         ioc_(std::max(1, config.threads)) {}
 

@@ -4,9 +4,11 @@
 
 #include "api/authenticator.h"
 #include "api/health.h"
+#include "api/rate_limit_policy.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "auth/jwt.h"
+#include "cache/rate_limiter.h"
 #include "cache/redis_client.h"
 #include "cli/context.h"
 #include "cli/exit_codes.h"
@@ -14,6 +16,7 @@
 #include "common/version.h"
 #include "secrets/secret_matcher.h"
 #include "secrets/secret_store.h"
+#include "store/auth_repository.h"
 #include "store/event_repository.h"
 #include "store/pool.h"
 
@@ -84,9 +87,24 @@ int RunApiGateway(const CliContext& ctx) {
   auto router = api::Router::Create(api::BaseRoutes(deps));
   if (!router.ok()) return ReportFailure(router.status());
 
+  // Rate limits count in Redis (shared by every replica); if Redis stops answering, an in-process
+  // limiter with the same limits takes over until it is back (/health then says "degraded").
+  RedisRateLimiter redis_limiter(&redis, "auri:rl:");
+  LocalRateLimiter local_limiter;
+  FailoverRateLimiter limiter(&redis_limiter, &local_limiter);
+  api::RateLimitPolicy rate_policy(
+      c.rate_limit, &limiter, &clock, [&pool, &ctx, acquire_timeout](const api::HttpRequest& r) {
+        Status s = RecordApiKeyEvent(pool, r.caller.api_key_id, r.caller.organization_id,
+                                     "rate_limited", r.client_ip, r.path, acquire_timeout);
+        if (!s.ok()) ctx.log.Warn("could not write api key audit row", {{"error", s.ToString()}});
+      });
+
   api::PipelineHooks hooks;
   hooks.authenticate = [&authenticator](const api::HttpRequest& r) {
     return authenticator.Authenticate(r);
+  };
+  hooks.rate_limit = [&rate_policy](const api::HttpRequest& r, const api::Route& route) {
+    return rate_policy.Decide(r, route);
   };
   api::Server server(c.api, ctx.log, metrics, std::move(router).value(), std::move(hooks));
   Status started = server.Start();

@@ -48,6 +48,18 @@ struct Config {
     int timeout_ms = 0;
   } redis;
 
+  // Requests per hour by identity (spec 10-api.md, "Rate limiting").
+  struct RateLimit {
+    int anonymous_per_hour = 0;  // per client IP
+    int user_per_hour = 0;       // per user (JWT)
+    int free_per_hour = 0;       // per organization (API keys), by plan
+    int starter_per_hour = 0;
+    int pro_per_hour = 0;
+    int enterprise_per_hour = 0;
+    int login_per_minute = 0;  // per client IP on /auth/login and /auth/register
+    std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For is believed
+  } rate_limit;
+
   struct Supervisor {
     int start_timeout_seconds = 0;
     int stop_timeout_seconds = 0;

@@ -71,9 +71,10 @@ Status RecordApiKeyEvent(ConnectionPool& pool, const std::string& api_key_id,
         "endpoint) VALUES ($1, $2, $3, $4::inet, $5)",
         api_key_id, organization_id, event_type, ip_value, endpoint.substr(0, 256));
     if (event_type == "used") {
-      tx.exec_params("UPDATE api_keys SET last_used_at = now(), last_used_ip = $2::inet "
-                     "WHERE id = $1",
-                     api_key_id, ip_value);
+      tx.exec_params(
+          "UPDATE api_keys SET last_used_at = now(), last_used_ip = $2::inet "
+          "WHERE id = $1",
+          api_key_id, ip_value);
     }
     tx.commit();
     return Status::Ok();

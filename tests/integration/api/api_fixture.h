@@ -162,8 +162,9 @@ class ApiFixture : public ::testing::Test {
   ApiResponse CallAs(const SeededUser& user, std::string_view method, std::string_view target,
                      std::string_view body = "", std::string org_id = "") {
     if (org_id.empty()) org_id = user.org_id;
-    return Call(method, target, body,
-                "Authorization: Bearer " + user.token + "\r\nX-Organization-ID: " + org_id + "\r\n");
+    return Call(
+        method, target, body,
+        "Authorization: Bearer " + user.token + "\r\nX-Organization-ID: " + org_id + "\r\n");
   }
 
   // Inserts a user (password hash is a placeholder: this user cannot log in), its personal
@@ -173,9 +174,10 @@ class ApiFixture : public ::testing::Test {
     u.username = username;
     pqxx::connection c(dsn_);
     pqxx::work tx(c);
-    u.id = tx.exec_params1("INSERT INTO users (username, email, password_hash) VALUES ($1, $2, "
-                           "'seeded-no-login') RETURNING id::text",
-                           username, username + "@example.test")[0]
+    u.id = tx.exec_params1(
+                 "INSERT INTO users (username, email, password_hash) VALUES ($1, $2, "
+                 "'seeded-no-login') RETURNING id::text",
+                 username, username + "@example.test")[0]
                .as<std::string>();
     u.org_id = SeedOrganization(tx, username + "-personal", u.id, /*personal=*/true);
     tx.commit();
@@ -190,21 +192,24 @@ class ApiFixture : public ::testing::Test {
   void SeedMember(const std::string& org_id, const std::string& user_id, const std::string& role) {
     pqxx::connection c(dsn_);
     pqxx::work tx(c);
-    tx.exec_params("INSERT INTO organization_members (organization_id, user_id, role) "
-                   "VALUES ($1, $2, $3)",
-                   org_id, user_id, role);
+    tx.exec_params(
+        "INSERT INTO organization_members (organization_id, user_id, role) "
+        "VALUES ($1, $2, $3)",
+        org_id, user_id, role);
     tx.commit();
   }
 
   static std::string SeedOrganization(pqxx::work& tx, const std::string& slug,
                                       const std::string& owner_id, bool personal) {
-    std::string id = tx.exec_params1("INSERT INTO organizations (name, slug, is_personal) "
-                                     "VALUES ($1, $1, $2) RETURNING id::text",
-                                     slug, personal)[0]
+    std::string id = tx.exec_params1(
+                           "INSERT INTO organizations (name, slug, is_personal) "
+                           "VALUES ($1, $1, $2) RETURNING id::text",
+                           slug, personal)[0]
                          .as<std::string>();
-    tx.exec_params("INSERT INTO organization_members (organization_id, user_id, role) "
-                   "VALUES ($1, $2, 'owner')",
-                   id, owner_id);
+    tx.exec_params(
+        "INSERT INTO organization_members (organization_id, user_id, role) "
+        "VALUES ($1, $2, 'owner')",
+        id, owner_id);
     return id;
   }
 

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "api/authenticator.h"
 #include "api/events_handler.h"
 #include "api/health.h"
-#include "api/authenticator.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "common/metrics.h"

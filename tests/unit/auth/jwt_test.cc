@@ -13,6 +13,7 @@
 #include "common/random.h"
 #include "secrets/master_key.h"
 #include "secrets/secret_store.h"
+#include "tests/unit/manual_clock.h"
 
 namespace auri {
 namespace {
@@ -25,18 +26,9 @@ constexpr int64_t kNowMs = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
 constexpr int64_t kMinuteMs = int64_t{60} * 1000;
 const std::string kKeyName(kJwtSigningKeySecret);
 
-class FakeClock final : public Clock {
+class FakeClock : public auri::testing::ManualClock {
  public:
-  std::chrono::steady_clock::time_point SteadyNow() const override {
-    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(steady_ms.load()));
-  }
-  int64_t UnixMillis() const override { return unix_ms.load(); }
-  void Advance(int64_t ms) {
-    steady_ms += ms;
-    unix_ms += ms;
-  }
-  std::atomic<int64_t> steady_ms{1'000'000};
-  std::atomic<int64_t> unix_ms{kNowMs};
+  FakeClock() : ManualClock(kNowMs) {}
 };
 
 // A key like the store generates: base64url of 32 random bytes (43 characters).
