@@ -153,15 +153,16 @@ TEST(HealthResponseTest, MetricsUsePrometheusTextContentType) {
   EXPECT_NE(response.body.find("auri_test_total 0"), std::string::npos);
 }
 
-TEST(HealthRoutesTest, BaseRoutesServeHealthTwiceAndMetricsUnauthenticated) {
+TEST(HealthRoutesTest, BaseRoutesServeHealthMetricsAndOpenApiUnauthenticatedAndUnlimited) {
   FakeDependencies deps;
   DependencyProbe probe(deps.Database(), deps.Redis());
   MetricsRegistry metrics;
   std::vector<Route> routes = BaseRoutes({.probe = &probe, .metrics = &metrics});
-  ASSERT_EQ(routes.size(), 3u);
+  ASSERT_EQ(routes.size(), 4u);
   EXPECT_EQ(routes[0].pattern, "/health");
   EXPECT_EQ(routes[1].pattern, "/api/v1/health");
   EXPECT_EQ(routes[2].pattern, "/metrics");
+  EXPECT_EQ(routes[3].pattern, "/api/v1/openapi.json");
   for (const Route& route : routes) {
     EXPECT_EQ(route.method, "GET");
     EXPECT_FALSE(route.authenticated) << route.pattern;
