@@ -179,7 +179,13 @@ class ApiFixture : public ::testing::Test {
                  "'seeded-no-login') RETURNING id::text",
                  username, username + "@example.test")[0]
                .as<std::string>();
-    u.org_id = SeedOrganization(tx, username + "-personal", u.id, /*personal=*/true);
+    std::string slug;
+    for (char ch : username) {
+      slug += std::isalnum(static_cast<unsigned char>(ch))
+                  ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch)))
+                  : '-';
+    }
+    u.org_id = SeedOrganization(tx, slug + "-personal", u.id, /*personal=*/true);
     tx.commit();
     Result<std::string> token =
         jwt_->Sign(NewAccessTokenClaims(u.id, username, clock_.UnixMillis()));
