@@ -34,6 +34,11 @@ struct IngestOptions {
   std::string url;   // gateway base URL; empty: Config::ApiBaseUrl()
 };
 int RunIngest(const CliContext& ctx, const IngestOptions& options);
+struct ManifestOptions {
+  std::string out;  // file to write; empty: stdout
+  std::string dsn;  // database to read; empty: the configured one
+};
+int RunManifestCreate(const CliContext& ctx, const ManifestOptions& options);
 int RunSecretsList(const CliContext& ctx);
 int RunSecretsShow(const CliContext& ctx, const std::string& name, bool reveal);
 

@@ -79,6 +79,14 @@ int main(int argc, char** argv) {
   secrets_show->add_flag("--reveal", reveal, "Print the value itself");
   secrets_show->add_flag("--json", json, "Print JSON");
 
+  ManifestOptions manifest_options;
+  auto* manifest = app.add_subcommand("manifest", "Counts and checksums of the configuration");
+  manifest->require_subcommand(1);
+  auto* manifest_create =
+      manifest->add_subcommand("create", "Compute the manifest (users … actions) as JSON");
+  manifest_create->add_option("--out", manifest_options.out, "Write to FILE instead of stdout");
+  manifest_create->add_option("--dsn", manifest_options.dsn, "Database (default: configured)");
+
   auto* config_cmd = app.add_subcommand("config", "Show the configuration");
   config_cmd->require_subcommand(1);
   auto* config_show = config_cmd->add_subcommand("show", "Print the effective configuration");
@@ -135,6 +143,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return RunMigrate(ctx);
   if (gateway->parsed()) return RunApiGateway(ctx);
   if (ingest->parsed()) return RunIngest(ctx, ingest_options);
+  if (manifest_create->parsed()) return RunManifestCreate(ctx, manifest_options);
   if (secrets_list->parsed()) return RunSecretsList(ctx);
   if (secrets_show->parsed()) return RunSecretsShow(ctx, secret_name, reveal);
   if (config_show->parsed()) {
