@@ -288,8 +288,8 @@ std::optional<int64_t> ParseRfc3339Micros(std::string_view s) {
     return std::nullopt;
   }
   if (i != s.size()) return std::nullopt;
-  int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-                    offset_seconds;
+  int64_t seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   return seconds * 1000000 + micros;
 }
 

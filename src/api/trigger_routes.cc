@@ -116,7 +116,7 @@ HttpResponse CreateTriggerHandler(const GatewayDeps& deps, const HttpRequest& re
         errors.push_back({prefix.substr(0, prefix.size() - 1), "must be an object"});
         continue;
       }
-      FieldReader item(( *list)[i], &errors, prefix);
+      FieldReader item((*list)[i], &errors, prefix);
       read_one(item, prefix);
     }
   };
@@ -124,7 +124,8 @@ HttpResponse CreateTriggerHandler(const GatewayDeps& deps, const HttpRequest& re
             [&](FieldReader& item, const std::string& prefix) {
               std::optional<ConditionFields> c = ReadConditionFields(item);
               if (!c) return;
-              if (fields) CheckCondition(*c, fields->is_stateful, fields->registry, prefix, &errors);
+              if (fields)
+                CheckCondition(*c, fields->is_stateful, fields->registry, prefix, &errors);
               conditions.push_back(std::move(*c));
             });
   read_list("actions", kMaxActionsPerTrigger, [&](FieldReader& item, const std::string&) {
@@ -488,8 +489,8 @@ HttpResponse QueryEventsHandler(const GatewayDeps& deps, const HttpRequest& requ
   }
   if (!errors.empty()) return ValidationErrorResponse(errors);
   const Page& p = std::get<Page>(page);
-  Result<RowPage<std::string>> rows = QueryEvents(call.pool(), filter, p.limit, p.offset,
-                                                  kDbTimeout);
+  Result<RowPage<std::string>> rows =
+      QueryEvents(call.pool(), filter, p.limit, p.offset, kDbTimeout);
   if (!rows.ok()) return call.Fail(rows.status());
   return PageResponse(*rows, p, [](const std::string& text) {
     json event = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -506,14 +507,13 @@ std::vector<Route> TriggerRoutes(const GatewayDeps& deps) {
   std::vector<Route> routes;
   auto add = [&](const char* method, const char* pattern, const char* description,
                  HttpResponse (*handler)(const GatewayDeps&, const HttpRequest&)) {
-    routes.push_back(Route{.method = method,
-                           .pattern = pattern,
-                           .handler = [shared, handler](const HttpRequest& r) {
-                             return handler(*shared, r);
-                           },
-                           .authenticated = true,
-                           .rate_limited = true,
-                           .description = description});
+    routes.push_back(
+        Route{.method = method,
+              .pattern = pattern,
+              .handler = [shared, handler](const HttpRequest& r) { return handler(*shared, r); },
+              .authenticated = true,
+              .rate_limited = true,
+              .description = description});
   };
   add("POST", "/api/v1/triggers", "Create a trigger, with nested conditions and actions",
       CreateTriggerHandler);

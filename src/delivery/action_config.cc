@@ -26,11 +26,19 @@ bool IsTokenChar(char c) {
 }
 
 bool IsForbiddenHeader(std::string_view name) {
-  static constexpr std::array<std::string_view, 13> kForbidden = {
-      "host",       "content-length",   "transfer-encoding", "connection",
-      "keep-alive", "upgrade",          "te",                "trailer",
-      "content-type", "idempotency-key", "webhook-id",       "webhook-timestamp",
-      "webhook-signature"};
+  static constexpr std::array<std::string_view, 13> kForbidden = {"host",
+                                                                  "content-length",
+                                                                  "transfer-encoding",
+                                                                  "connection",
+                                                                  "keep-alive",
+                                                                  "upgrade",
+                                                                  "te",
+                                                                  "trailer",
+                                                                  "content-type",
+                                                                  "idempotency-key",
+                                                                  "webhook-id",
+                                                                  "webhook-timestamp",
+                                                                  "webhook-signature"};
   std::string lower = Lower(name);
   if (std::find(kForbidden.begin(), kForbidden.end(), lower) != kForbidden.end()) return true;
   return lower.rfind("proxy-", 0) == 0 || lower.rfind("x-auri-", 0) == 0;
@@ -52,8 +60,8 @@ void RefuseUnknownKeys(const json& config, std::initializer_list<std::string_vie
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       std::string list;
       for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      errors->push_back({"config." + key, "is not a " + std::string(type) +
-                                              " parameter (known: " + list + ")"});
+      errors->push_back(
+          {"config." + key, "is not a " + std::string(type) + " parameter (known: " + list + ")"});
     }
   }
 }
@@ -82,10 +90,9 @@ void CheckUrl(const std::string& url, FieldErrors* errors) {
   }
   size_t authority_start = scheme_end + 3;
   size_t authority_end = url.find_first_of("/?#", authority_start);
-  std::string_view authority =
-      std::string_view(url).substr(authority_start, authority_end == std::string::npos
-                                                        ? std::string::npos
-                                                        : authority_end - authority_start);
+  std::string_view authority = std::string_view(url).substr(
+      authority_start,
+      authority_end == std::string::npos ? std::string::npos : authority_end - authority_start);
   if (authority.find_first_of("{}") != std::string_view::npos) {
     errors->push_back({field, "placeholders are not allowed in the host or port"});
     return;
@@ -123,8 +130,8 @@ void CheckUrl(const std::string& url, FieldErrors* errors) {
     if (port.empty()) port = "x";
     host = host.substr(0, colon);
     if (!std::all_of(host.begin(), host.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
-                 c == '_' || c == '~' || c == '%';
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+                 c == '~' || c == '%';
         })) {
       errors->push_back({field, "has a malformed host"});
       return;
@@ -141,9 +148,8 @@ void CheckUrl(const std::string& url, FieldErrors* errors) {
     return;
   }
   if (!port.empty()) {
-    bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
-                    return c >= '0' && c <= '9';
-                  });
+    bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(),
+                                                  [](char c) { return c >= '0' && c <= '9'; });
     int n = digits ? std::stoi(std::string(port)) : 0;
     if (n < 1 || n > 65535) {
       errors->push_back({field, "has a port outside 1..65535"});
@@ -176,9 +182,9 @@ void CheckBodyStrings(const json& value, FieldErrors* errors, int depth) {
 Status Finish(std::string_view what, const FieldErrors& found, FieldErrors* errors) {
   if (found.empty()) return Status::Ok();
   if (errors != nullptr) errors->insert(errors->end(), found.begin(), found.end());
-  return InvalidArgument("invalid " + std::string(what) + " config: " +
-                             pipeline::SummarizeFieldErrors(found),
-                         "see spec 30-delivery.md");
+  return InvalidArgument(
+      "invalid " + std::string(what) + " config: " + pipeline::SummarizeFieldErrors(found),
+      "see spec 30-delivery.md");
 }
 
 }  // namespace
@@ -194,10 +200,9 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
   WebhookConfig out;
   std::optional<json> config = ParseObject(config_json, &found);
   if (config) {
-    RefuseUnknownKeys(*config,
-                      {"url", "method", "headers", "body", "timeout_seconds",
-                       "expected_status_codes"},
-                      "webhook", &found);
+    RefuseUnknownKeys(
+        *config, {"url", "method", "headers", "body", "timeout_seconds", "expected_status_codes"},
+        "webhook", &found);
     auto url = config->find("url");
     if (url == config->end() || url->is_null()) {
       found.push_back({"config.url", "is required"});
@@ -210,9 +215,9 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
     if (auto method = config->find("method"); method != config->end() && !method->is_null()) {
       static constexpr std::array<std::string_view, 5> kMethods = {"POST", "PUT", "PATCH", "GET",
                                                                    "DELETE"};
-      if (!method->is_string() || std::find(kMethods.begin(), kMethods.end(),
-                                            method->get_ref<const std::string&>()) ==
-                                      kMethods.end()) {
+      if (!method->is_string() ||
+          std::find(kMethods.begin(), kMethods.end(), method->get_ref<const std::string&>()) ==
+              kMethods.end()) {
         found.push_back({"config.method", "must be one of POST, PUT, PATCH, GET, DELETE"});
       } else {
         out.method = method->get<std::string>();
@@ -222,15 +227,16 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
       if (!headers->is_object()) {
         found.push_back({"config.headers", "must be an object of name: value strings"});
       } else if (headers->size() > kMaxWebhookHeaders) {
-        found.push_back({"config.headers", "must have at most " +
-                                               std::to_string(kMaxWebhookHeaders) + " entries"});
+        found.push_back({"config.headers",
+                         "must have at most " + std::to_string(kMaxWebhookHeaders) + " entries"});
       } else {
         for (const auto& [name, value] : headers->items()) {
           std::string field = "config.headers." + name.substr(0, 64);
           if (name.empty() || name.size() > kMaxHeaderNameChars ||
               !std::all_of(name.begin(), name.end(), IsTokenChar)) {
-            found.push_back({field, "is not a valid header name (letters, digits, - and "
-                                    "!#$%&'*+.^_`|~, at most 256)"});
+            found.push_back({field,
+                             "is not a valid header name (letters, digits, - and "
+                             "!#$%&'*+.^_`|~, at most 256)"});
             continue;
           }
           if (IsForbiddenHeader(name)) {
@@ -243,8 +249,8 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
           }
           const std::string& text = value.get_ref<const std::string&>();
           if (text.size() > kMaxHeaderValueBytes) {
-            found.push_back({field, "must be at most " + std::to_string(kMaxHeaderValueBytes) +
-                                        " bytes"});
+            found.push_back(
+                {field, "must be at most " + std::to_string(kMaxHeaderValueBytes) + " bytes"});
             continue;
           }
           if (std::any_of(text.begin(), text.end(), [](char c) {
@@ -289,14 +295,14 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
       if (!codes->is_array()) {
         found.push_back({"config.expected_status_codes", "must be an array of status codes"});
       } else if (codes->size() > kMaxExpectedStatusCodes) {
-        found.push_back({"config.expected_status_codes",
-                         "must have at most " + std::to_string(kMaxExpectedStatusCodes) +
-                             " entries"});
+        found.push_back(
+            {"config.expected_status_codes",
+             "must have at most " + std::to_string(kMaxExpectedStatusCodes) + " entries"});
       } else {
         for (size_t i = 0; i < codes->size(); ++i) {
           const json& code = (*codes)[i];
-          bool ok = code.is_number_integer() && !(code.is_number_unsigned() &&
-                                                  code.get<uint64_t>() > 599) &&
+          bool ok = code.is_number_integer() &&
+                    !(code.is_number_unsigned() && code.get<uint64_t>() > 599) &&
                     code.get<int64_t>() >= 100 && code.get<int64_t>() <= 599;
           if (!ok) {
             found.push_back({"config.expected_status_codes[" + std::to_string(i) + "]",
@@ -333,7 +339,8 @@ Result<TelegramConfig> ParseTelegramConfig(std::string_view config_json, FieldEr
              std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (ok) out.chat_id = s;
       }
-      if (!ok) found.push_back({"config.chat_id", "must be an integer as a string, e.g. \"-100123\""});
+      if (!ok)
+        found.push_back({"config.chat_id", "must be an integer as a string, e.g. \"-100123\""});
     }
     auto message = config->find("message_template");
     if (message == config->end() || message->is_null()) {

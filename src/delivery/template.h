@@ -25,12 +25,21 @@ inline constexpr size_t kMaxTemplateBytes = 4096;
 
 // Every name a template may use, in the order of spec 30-delivery.md.
 inline constexpr std::array<std::string_view, 30> kTemplatePlaceholderNames = {
-    "event_id",          "event_type",     "registry",       "chain_id",     "block_number",
-    "transaction_hash",  "log_index",      "timestamp",      "timestamp_unix", "agent_id",
-    "owner",             "token_uri",      "score",          "client_address", "feedback_index",
-    "tag1",              "tag2",           "file_uri",       "file_hash",    "validator_address",
-    "request_uri",       "request_hash",   "response",       "response_uri", "response_hash",
-    "tag",               "metadata_key",   "metadata_value", "trigger_id",   "trigger_name",
+    "event_id",       "event_type",
+    "registry",       "chain_id",
+    "block_number",   "transaction_hash",
+    "log_index",      "timestamp",
+    "timestamp_unix", "agent_id",
+    "owner",          "token_uri",
+    "score",          "client_address",
+    "feedback_index", "tag1",
+    "tag2",           "file_uri",
+    "file_hash",      "validator_address",
+    "request_uri",    "request_hash",
+    "response",       "response_uri",
+    "response_hash",  "tag",
+    "metadata_key",   "metadata_value",
+    "trigger_id",     "trigger_name",
 };
 
 bool IsTemplatePlaceholderName(std::string_view name);

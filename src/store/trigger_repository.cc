@@ -139,8 +139,9 @@ std::optional<TriggerRow> LockTrigger(pqxx::work& tx, const std::string& organiz
 
 bool TriggerExists(pqxx::work& tx, const std::string& organization_id,
                    const std::string& trigger_id) {
-  return !tx.exec_params("SELECT 1 FROM triggers WHERE id = $1::uuid AND organization_id = $2::uuid",
-                         trigger_id, organization_id)
+  return !tx.exec_params(
+                "SELECT 1 FROM triggers WHERE id = $1::uuid AND organization_id = $2::uuid",
+                trigger_id, organization_id)
               .empty();
 }
 
@@ -179,8 +180,7 @@ Result<TriggerWithChildren> CreateTrigger(ConnectionPool& pool, const std::strin
   if (static_cast<int64_t>(conditions.size()) > kMaxConditionsPerTrigger ||
       static_cast<int64_t>(actions.size()) > kMaxActionsPerTrigger) {
     return InvalidArgument("a trigger has at most " + std::to_string(kMaxConditionsPerTrigger) +
-                           " conditions and " + std::to_string(kMaxActionsPerTrigger) +
-                           " actions");
+                           " conditions and " + std::to_string(kMaxActionsPerTrigger) + " actions");
   }
   return InTransaction<Result<TriggerWithChildren>>(
       pool, timeout, "creating a trigger", [&](pqxx::work& tx) -> Result<TriggerWithChildren> {
@@ -210,8 +210,8 @@ Result<TriggerWithChildren> CreateTrigger(ConnectionPool& pool, const std::strin
 }
 
 Result<RowPage<TriggerRow>> ListTriggers(ConnectionPool& pool, const std::string& organization_id,
-                                         const TriggerFilter& filter, int64_t limit,
-                                         int64_t offset, std::chrono::milliseconds timeout) {
+                                         const TriggerFilter& filter, int64_t limit, int64_t offset,
+                                         std::chrono::milliseconds timeout) {
   return InTransaction<Result<RowPage<TriggerRow>>>(
       pool, timeout, "listing triggers", [&](pqxx::work& tx) -> Result<RowPage<TriggerRow>> {
         const std::string where =
@@ -270,11 +270,11 @@ Result<TriggerRow> UpdateTrigger(ConnectionPool& pool, const std::string& organi
         std::optional<TriggerRow> current = LockTrigger(tx, organization_id, trigger_id);
         if (!current) return TriggerNotFound();
         if (current->fields.is_stateful && !fields.is_stateful) {
-          int64_t stateful =
-              tx.exec_params1("SELECT count(*) FROM trigger_conditions WHERE trigger_id = "
-                              "$1::uuid AND condition_type IN ('ema_threshold', 'rate_limit')",
-                              trigger_id)[0]
-                  .as<int64_t>();
+          int64_t stateful = tx.exec_params1(
+                                   "SELECT count(*) FROM trigger_conditions WHERE trigger_id = "
+                                   "$1::uuid AND condition_type IN ('ema_threshold', 'rate_limit')",
+                                   trigger_id)[0]
+                                 .as<int64_t>();
           if (stateful > 0) {
             return FailedPrecondition(
                 "the trigger has " + std::to_string(stateful) +
@@ -341,8 +341,7 @@ Result<RowPage<ConditionRow>> ListConditions(ConnectionPool& pool,
 }
 
 Result<ConditionRow> UpdateCondition(ConnectionPool& pool, const std::string& organization_id,
-                                     const std::string& trigger_id,
-                                     const std::string& condition_id,
+                                     const std::string& trigger_id, const std::string& condition_id,
                                      const ConditionFields& fields, const TriggerCheck& check,
                                      std::chrono::milliseconds timeout) {
   return InTransaction<Result<ConditionRow>>(
@@ -355,8 +354,8 @@ Result<ConditionRow> UpdateCondition(ConnectionPool& pool, const std::string& or
                         "operator = $5, value = $6, config = $7::jsonb "
                         "WHERE c.id = $1::uuid AND c.trigger_id = $2::uuid RETURNING ") +
                 kConditionColumns,
-            condition_id, trigger_id, fields.condition_type, fields.field, fields.op,
-            fields.value, fields.config_json);
+            condition_id, trigger_id, fields.condition_type, fields.field, fields.op, fields.value,
+            fields.config_json);
         if (rows.empty()) return NotFound("condition not found");
         // The stored state (an EMA, a rate window) belonged to the old definition.
         tx.exec_params("DELETE FROM trigger_state WHERE condition_id = $1::uuid", condition_id);
@@ -393,8 +392,8 @@ Result<ActionRow> CreateAction(ConnectionPool& pool, const std::string& organiza
 }
 
 Result<RowPage<ActionRow>> ListActions(ConnectionPool& pool, const std::string& organization_id,
-                                       const std::string& trigger_id, int64_t limit,
-                                       int64_t offset, std::chrono::milliseconds timeout) {
+                                       const std::string& trigger_id, int64_t limit, int64_t offset,
+                                       std::chrono::milliseconds timeout) {
   return InTransaction<Result<RowPage<ActionRow>>>(
       pool, timeout, "listing actions", [&](pqxx::work& tx) -> Result<RowPage<ActionRow>> {
         if (!TriggerExists(tx, organization_id, trigger_id)) return TriggerNotFound();
@@ -521,9 +520,10 @@ Result<RowPage<JobRow>> ListDeadLetters(ConnectionPool& pool, const std::string&
       pool, timeout, "listing dead letters", [&](pqxx::work& tx) -> Result<RowPage<JobRow>> {
         if (!TriggerExists(tx, organization_id, trigger_id)) return TriggerNotFound();
         RowPage<JobRow> page;
-        page.total = tx.exec_params1("SELECT count(*) FROM action_jobs WHERE trigger_id = "
-                                     "$1::uuid AND status = 'dead'",
-                                     trigger_id)[0]
+        page.total = tx.exec_params1(
+                           "SELECT count(*) FROM action_jobs WHERE trigger_id = "
+                           "$1::uuid AND status = 'dead'",
+                           trigger_id)[0]
                          .as<int64_t>();
         for (const pqxx::row& r :
              tx.exec_params(std::string("SELECT ") + kJobColumns +
@@ -584,7 +584,8 @@ Result<RowPage<std::string>> QueryEvents(ConnectionPool& pool, const EventFilter
                          .as<int64_t>();
         for (const pqxx::row& r : tx.exec_params(
                  "SELECT ((to_jsonb(e) - 'block_time' - 'ingested_at') || "
-                 "jsonb_build_object('ingested_at', " AURI_TS("e.ingested_at") "))::text" + where +
+                 "jsonb_build_object('ingested_at', " AURI_TS("e.ingested_at") "))::text" +
+                     where +
                      "ORDER BY e.block_time DESC, e.block_number DESC, e.log_index DESC, e.id "
                      "LIMIT $7 OFFSET $8",
                  filter.chain_id, filter.registry, filter.event_type, filter.agent_id,

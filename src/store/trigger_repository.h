@@ -126,8 +126,8 @@ struct TriggerFilter {
 
 // The organization's triggers, newest first (then by id), `limit` from `offset`.
 Result<RowPage<TriggerRow>> ListTriggers(ConnectionPool& pool, const std::string& organization_id,
-                                         const TriggerFilter& filter, int64_t limit,
-                                         int64_t offset, std::chrono::milliseconds timeout);
+                                         const TriggerFilter& filter, int64_t limit, int64_t offset,
+                                         std::chrono::milliseconds timeout);
 
 // One trigger with its conditions and actions. kNotFound when it is not the organization's.
 Result<TriggerWithChildren> GetTrigger(ConnectionPool& pool, const std::string& organization_id,
@@ -161,8 +161,7 @@ Result<RowPage<ConditionRow>> ListConditions(ConnectionPool& pool,
 // Replaces a condition (keeping its position) and clears its stored state, which belonged to the
 // old definition. kNotFound when the trigger or the condition (of that trigger) does not exist.
 Result<ConditionRow> UpdateCondition(ConnectionPool& pool, const std::string& organization_id,
-                                     const std::string& trigger_id,
-                                     const std::string& condition_id,
+                                     const std::string& trigger_id, const std::string& condition_id,
                                      const ConditionFields& fields, const TriggerCheck& check,
                                      std::chrono::milliseconds timeout);
 
@@ -177,8 +176,8 @@ Result<ActionRow> CreateAction(ConnectionPool& pool, const std::string& organiza
                                std::chrono::milliseconds timeout);
 // Priority, then creation order; paginated.
 Result<RowPage<ActionRow>> ListActions(ConnectionPool& pool, const std::string& organization_id,
-                                       const std::string& trigger_id, int64_t limit,
-                                       int64_t offset, std::chrono::milliseconds timeout);
+                                       const std::string& trigger_id, int64_t limit, int64_t offset,
+                                       std::chrono::milliseconds timeout);
 Result<ActionRow> UpdateAction(ConnectionPool& pool, const std::string& organization_id,
                                const std::string& trigger_id, const std::string& action_id,
                                const ActionFields& fields, std::chrono::milliseconds timeout);

@@ -12,7 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kWebhook = R"({"action_type": "webhook", "config": {"url": "https://hooks.example.com/a"}})";
+constexpr const char* kWebhook =
+    R"({"action_type": "webhook", "config": {"url": "https://hooks.example.com/a"}})";
 
 class TriggerRoutesTest : public ApiFixture {
  protected:
@@ -30,15 +31,16 @@ class TriggerRoutesTest : public ApiFixture {
     EXPECT_TRUE(key.ok());
     pqxx::connection c(dsn_);
     pqxx::work tx(c);
-    tx.exec_params("INSERT INTO api_keys (organization_id, name, prefix, key_hash, environment, "
-                   "permissions) VALUES ($1, 'k', $2, $3, 'live', $4::text[])",
-                   org_id, key->prefix, key->hash, permissions);
+    tx.exec_params(
+        "INSERT INTO api_keys (organization_id, name, prefix, key_hash, environment, "
+        "permissions) VALUES ($1, 'k', $2, $3, 'live', $4::text[])",
+        org_id, key->prefix, key->hash, permissions);
     tx.commit();
     return key->key;
   }
 
-  ApiResponse CallWithKey(const std::string& key, std::string_view method,
-                          std::string_view target, std::string_view body = "") {
+  ApiResponse CallWithKey(const std::string& key, std::string_view method, std::string_view target,
+                          std::string_view body = "") {
     return Call(method, target, body, "X-API-Key: " + key + "\r\n");
   }
 
@@ -139,8 +141,7 @@ TEST_F(TriggerRoutesTest, BadTriggerBodiesAreValidationErrorsNamingTheField) {
       {R"({"name": "t", "registry": "identity", "chain_id": "1"})", "chain_id"},
       {R"({"name": "t", "registry": "identity", "chain_id": 0})", "chain_id"},
       {R"({"name": "t", "registry": "identity", "chain_id": 1.5})", "chain_id"},
-      {R"({"name": "t", "registry": "identity", "chain_id": 99999999999999999999999})",
-       "chain_id"},
+      {R"({"name": "t", "registry": "identity", "chain_id": 99999999999999999999999})", "chain_id"},
       {R"({"name": "t", "registry": "identity", "enabled": "yes"})", "enabled"},
       {R"({"name": "t", "registry": "identity", "is_stateful": 1})", "is_stateful"},
       {R"({"name": "t", "registry": "identity", "description": ")" + std::string(1001, 'd') +
@@ -168,13 +169,13 @@ TEST_F(TriggerRoutesTest, BadTriggerBodiesAreValidationErrorsNamingTheField) {
 
 TEST_F(TriggerRoutesTest, MalformedJsonInvalidUtf8AndWrongMediaTypeAreRefused) {
   SeededUser alice = SeedUser("alice");
-  std::string auth = "Authorization: Bearer " + alice.token + "\r\nX-Organization-ID: " +
-                     alice.org_id + "\r\n";
+  std::string auth =
+      "Authorization: Bearer " + alice.token + "\r\nX-Organization-ID: " + alice.org_id + "\r\n";
   ApiResponse malformed = Call("POST", "/api/v1/triggers", R"({"name": )", auth);
   EXPECT_EQ(malformed.status, 400);
   EXPECT_EQ(malformed.json["error"], "bad_request");
-  ApiResponse utf8 =
-      Call("POST", "/api/v1/triggers", "{\"name\": \"\xff\xfe\", \"registry\": \"identity\"}", auth);
+  ApiResponse utf8 = Call("POST", "/api/v1/triggers",
+                          "{\"name\": \"\xff\xfe\", \"registry\": \"identity\"}", auth);
   EXPECT_EQ(utf8.status, 400) << utf8.body;
   ApiResponse media = Call("POST", "/api/v1/triggers", R"({"name": "t", "registry": "identity"})",
                            auth + "Content-Type: text/plain\r\n");
@@ -192,8 +193,8 @@ TEST_F(TriggerRoutesTest, ListIsNewestFirstPaginatedAndFiltered) {
   }
   ApiResponse all = CallAs(alice, "GET", "/api/v1/triggers?limit=2&offset=1");
   ASSERT_EQ(all.status, 200) << all.body;
-  EXPECT_EQ(all.json["pagination"], (json{{"total", 5}, {"limit", 2}, {"offset", 1},
-                                          {"has_more", true}}));
+  EXPECT_EQ(all.json["pagination"],
+            (json{{"total", 5}, {"limit", 2}, {"offset", 1}, {"has_more", true}}));
   ASSERT_EQ(all.json["data"].size(), 2u);
   EXPECT_EQ(all.json["data"][0]["name"], "t3");
   EXPECT_EQ(all.json["data"][1]["name"], "t2");
@@ -268,10 +269,11 @@ TEST_F(TriggerRoutesTest, IdsThatAreNotUuidsAreNotFound) {
   for (const std::string& path :
        {std::string("/api/v1/triggers/nope"), std::string("/api/v1/triggers/1"),
         "/api/v1/triggers/" + id + "/conditions/x", "/api/v1/triggers/" + id + "/actions/x'--"}) {
-    ApiResponse r = CallAs(alice, path.find("/conditions/") != std::string::npos ||
-                                          path.find("/actions/") != std::string::npos
-                                      ? "DELETE"
-                                      : "GET",
+    ApiResponse r = CallAs(alice,
+                           path.find("/conditions/") != std::string::npos ||
+                                   path.find("/actions/") != std::string::npos
+                               ? "DELETE"
+                               : "GET",
                            path);
     EXPECT_EQ(r.status, 404) << path << " " << r.body;
     EXPECT_EQ(r.json["error"], "not_found");
@@ -300,8 +302,8 @@ TEST_F(TriggerRoutesTest, ConditionCrudKeepsEvaluationOrder) {
   EXPECT_EQ(list.json["pagination"]["total"], 2);
 
   std::string bid = b.json["data"]["id"];
-  Exec("INSERT INTO trigger_state (condition_id, trigger_id, state) VALUES ('" + bid + "', '" +
-       id + "', '{\"ema\": 1}')");
+  Exec("INSERT INTO trigger_state (condition_id, trigger_id, state) VALUES ('" + bid + "', '" + id +
+       "', '{\"ema\": 1}')");
   ApiResponse put = CallAs(alice, "PUT", base + "/" + bid, R"({"condition_type": "ema_threshold",
       "operator": "<", "value": 20, "config": {"window_size": 3}})");
   ASSERT_EQ(put.status, 200) << put.body;
@@ -341,7 +343,8 @@ TEST_F(TriggerRoutesTest, ConditionsAreValidatedOnWrite) {
            "config": {"window_size": 3}})",
        "condition_type"},
       {R"({"condition_type": "field_compare", "field": "tag1", "operator": "contains",
-           "value": ")" + std::string(10001, 'v') + R"("})",
+           "value": ")" +
+           std::string(10001, 'v') + R"("})",
        "value"},
   };
   for (const Case& c : cases) {
@@ -360,8 +363,8 @@ TEST_F(TriggerRoutesTest, ConditionsAreValidatedOnWrite) {
                          R"({"condition_type": "rate_limit", "operator": ">", "value": 2,
                              "config": {"time_window": "5x", "reset_on_trigger": "no"}})");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(ErrorFields(r), (std::vector<std::string>{"config.reset_on_trigger",
-                                                      "config.time_window"}));
+  EXPECT_EQ(ErrorFields(r),
+            (std::vector<std::string>{"config.reset_on_trigger", "config.time_window"}));
 }
 
 // ---- Actions ------------------------------------------------------------------------------------
@@ -399,8 +402,7 @@ TEST_F(TriggerRoutesTest, ActionCrudAndConfigValidation) {
       {R"({"config": {"url": "https://e.com"}})", "action_type"},
       {R"({"action_type": "webhook"})", "config"},
       {R"({"action_type": "webhook", "config": "https://e.com"})", "config"},
-      {R"({"action_type": "webhook", "config": {"url": "https://e.com/{{nope}}"}})",
-       "config.url"},
+      {R"({"action_type": "webhook", "config": {"url": "https://e.com/{{nope}}"}})", "config.url"},
       {R"({"action_type": "webhook", "config": {"url": "https://e.com",
            "headers": {"Host": "evil"}}})",
        "config.headers.Host"},
@@ -459,19 +461,18 @@ TEST_F(TriggerRoutesTest, CircuitBreakerShowsPatchesAndResets) {
   EXPECT_EQ(p.json["data"]["config"]["half_open_max_calls"], 10);
   EXPECT_EQ(p.json["data"]["config"]["failure_threshold"], 3);
 
-  for (const char* bad : {R"({"config": {"failure_threshold": 0}})",
-                          R"({"failure_threshold": 1001})",
-                          R"({"recovery_timeout_seconds": 59})",
-                          R"({"recovery_timeout_seconds": 604801})",
-                          R"({"half_open_max_calls": 11})", R"({"half_open_max_calls": "1"})",
-                          R"({"config": 5})"}) {
+  for (const char* bad :
+       {R"({"config": {"failure_threshold": 0}})", R"({"failure_threshold": 1001})",
+        R"({"recovery_timeout_seconds": 59})", R"({"recovery_timeout_seconds": 604801})",
+        R"({"half_open_max_calls": 11})", R"({"half_open_max_calls": "1"})", R"({"config": 5})"}) {
     ApiResponse b = CallAs(alice, "PATCH", base, bad);
     EXPECT_EQ(b.status, 400) << bad << " -> " << b.body;
     EXPECT_EQ(b.json["error"], "validation_error") << bad;
   }
 
-  Exec("UPDATE triggers SET cb_state = 'Open', cb_failure_count = 3, cb_opened_at = now(), "
-       "cb_last_failure_time = now()");
+  Exec(
+      "UPDATE triggers SET cb_state = 'Open', cb_failure_count = 3, cb_opened_at = now(), "
+      "cb_last_failure_time = now()");
   r = CallAs(alice, "GET", base);
   EXPECT_EQ(r.json["data"]["state"], "Open");
   EXPECT_TRUE(r.json["data"]["opened_at"].is_string());
@@ -493,18 +494,28 @@ TEST_F(TriggerRoutesTest, ResultsAndDeadLettersAreListedAndReplayable) {
   EXPECT_EQ(empty.json["data"], json::array());
   EXPECT_EQ(empty.json["pagination"]["total"], 0);
 
-  Exec("INSERT INTO action_jobs (id, trigger_id, event_id, action_type, config, event_data, "
-       "status, attempts, last_error, last_status_code) VALUES "
-       "('11111111-1111-1111-1111-111111111111', '" + id + "', 'e1', 'webhook', '{}', '{}', "
-       "'dead', 5, 'http 500', 500), "
-       "('22222222-2222-2222-2222-222222222222', '" + id + "', 'e2', 'webhook', '{}', '{}', "
-       "'succeeded', 1, NULL, 200)");
-  Exec("INSERT INTO action_results (job_id, trigger_id, event_id, action_type, status, attempts, "
-       "status_code, created_at) VALUES "
-       "('11111111-1111-1111-1111-111111111111', '" + id + "', 'e1', 'webhook', 'failed', 5, "
-       "500, now() - interval '1 minute'), "
-       "('22222222-2222-2222-2222-222222222222', '" + id + "', 'e2', 'webhook', 'success', 1, "
-       "200, now())");
+  Exec(
+      "INSERT INTO action_jobs (id, trigger_id, event_id, action_type, config, event_data, "
+      "status, attempts, last_error, last_status_code) VALUES "
+      "('11111111-1111-1111-1111-111111111111', '" +
+      id +
+      "', 'e1', 'webhook', '{}', '{}', "
+      "'dead', 5, 'http 500', 500), "
+      "('22222222-2222-2222-2222-222222222222', '" +
+      id +
+      "', 'e2', 'webhook', '{}', '{}', "
+      "'succeeded', 1, NULL, 200)");
+  Exec(
+      "INSERT INTO action_results (job_id, trigger_id, event_id, action_type, status, attempts, "
+      "status_code, created_at) VALUES "
+      "('11111111-1111-1111-1111-111111111111', '" +
+      id +
+      "', 'e1', 'webhook', 'failed', 5, "
+      "500, now() - interval '1 minute'), "
+      "('22222222-2222-2222-2222-222222222222', '" +
+      id +
+      "', 'e2', 'webhook', 'success', 1, "
+      "200, now())");
   ApiResponse results = CallAs(alice, "GET", "/api/v1/triggers/" + id + "/results");
   ASSERT_EQ(results.json["data"].size(), 2u);
   EXPECT_EQ(results.json["data"][0]["event_id"], "e2");  // newest first
@@ -528,9 +539,9 @@ TEST_F(TriggerRoutesTest, ResultsAndDeadLettersAreListedAndReplayable) {
             409);
   EXPECT_EQ(CallAs(alice, "POST", replay + "33333333-3333-3333-3333-333333333333/replay").status,
             404);
-  EXPECT_EQ(CallAs(alice, "GET", "/api/v1/triggers/" + id + "/dead-letters")
-                .json["pagination"]["total"],
-            0);
+  EXPECT_EQ(
+      CallAs(alice, "GET", "/api/v1/triggers/" + id + "/dead-letters").json["pagination"]["total"],
+      0);
 }
 
 // ---- Tenancy and access -------------------------------------------------------------------------
@@ -544,9 +555,10 @@ TEST_F(TriggerRoutesTest, AnotherOrganizationsTriggerIsNotFoundOnEveryRoute) {
   ApiResponse got = CallAs(alice, "GET", "/api/v1/triggers/" + id);
   std::string cid = got.json["data"]["conditions"][0]["id"];
   std::string aid = got.json["data"]["actions"][0]["id"];
-  Exec("INSERT INTO action_jobs (id, trigger_id, event_id, action_type, config, event_data, "
-       "status) VALUES ('11111111-1111-1111-1111-111111111111', '" + id +
-       "', 'e1', 'webhook', '{}', '{}', 'dead')");
+  Exec(
+      "INSERT INTO action_jobs (id, trigger_id, event_id, action_type, config, event_data, "
+      "status) VALUES ('11111111-1111-1111-1111-111111111111', '" +
+      id + "', 'e1', 'webhook', '{}', '{}', 'dead')");
   std::string t = "/api/v1/triggers/" + id;
   std::vector<std::pair<std::string, std::string>> routes = {
       {"GET", t},
@@ -645,8 +657,8 @@ TEST_F(TriggerRoutesTest, ApiKeyPermissionsAreEnforced) {
 
   EXPECT_EQ(CallWithKey(read, "GET", t).status, 200);
   EXPECT_EQ(CallWithKey(read, "GET", "/api/v1/events").status, 200);
-  ApiResponse r = CallWithKey(read, "POST", "/api/v1/triggers",
-                              R"({"name": "k", "registry": "identity"})");
+  ApiResponse r =
+      CallWithKey(read, "POST", "/api/v1/triggers", R"({"name": "k", "registry": "identity"})");
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.json["message"].get<std::string>().find("'write'"), std::string::npos);
   EXPECT_EQ(CallWithKey(read, "DELETE", t).status, 403);
@@ -668,8 +680,8 @@ TEST_F(TriggerRoutesTest, RoutesNeedCredentialsAndAnOrganization) {
   SeededUser alice = SeedUser("alice");
   EXPECT_EQ(Call("GET", "/api/v1/triggers").status, 401);
   EXPECT_EQ(Call("GET", "/api/v1/events").status, 401);
-  ApiResponse r = Call("GET", "/api/v1/triggers", "", "Authorization: Bearer " + alice.token +
-                                                          "\r\n");
+  ApiResponse r =
+      Call("GET", "/api/v1/triggers", "", "Authorization: Bearer " + alice.token + "\r\n");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json["error"], "missing_organization");
 }
@@ -713,8 +725,8 @@ class EventQueryTest : public TriggerRoutesTest {
       e["client_address"] = "0x" + std::string(40, 'c');
       e["feedback_index"] = 1;
     }
-    ApiResponse r = Call("POST", "/api/v1/events", e.dump(),
-                         "Authorization: Bearer " + ingest_token_ + "\r\n");
+    ApiResponse r =
+        Call("POST", "/api/v1/events", e.dump(), "Authorization: Bearer " + ingest_token_ + "\r\n");
     ASSERT_EQ(r.status, 202) << r.body;
   }
 
@@ -737,8 +749,8 @@ TEST_F(EventQueryTest, FiltersAndPaginatesNewestFirst) {
 
   ApiResponse all = CallAs(alice, "GET", "/api/v1/events?limit=3");
   ASSERT_EQ(all.status, 200) << all.body;
-  EXPECT_EQ(all.json["pagination"], (json{{"total", 4}, {"limit", 3}, {"offset", 0},
-                                          {"has_more", true}}));
+  EXPECT_EQ(all.json["pagination"],
+            (json{{"total", 4}, {"limit", 3}, {"offset", 0}, {"has_more", true}}));
   EXPECT_EQ(all.json["data"][0]["agent_id"], 13);
   EXPECT_EQ(all.json["data"][0]["event_type"], "FeedbackRevoked");
   EXPECT_EQ(all.json["data"][1]["owner"], "0x" + std::string(40, 'b'));
@@ -760,8 +772,8 @@ TEST_F(EventQueryTest, FiltersAndPaginatesNewestFirst) {
 TEST_F(EventQueryTest, BadFiltersAreValidationErrors) {
   SeededUser alice = SeedUser("alice");
   for (const char* bad :
-       {"chain_id=0", "chain_id=x", "agent_id=-1", "agent_id=99999999999999999999",
-        "registry=nope", "event_type=Bogus", "since=yesterday", "until=2026-02-30T00:00:00Z",
+       {"chain_id=0", "chain_id=x", "agent_id=-1", "agent_id=99999999999999999999", "registry=nope",
+        "event_type=Bogus", "since=yesterday", "until=2026-02-30T00:00:00Z",
         "since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "limit=500"}) {
     ApiResponse r = CallAs(alice, "GET", std::string("/api/v1/events?") + bad);
     EXPECT_EQ(r.status, 400) << bad << " " << r.body;

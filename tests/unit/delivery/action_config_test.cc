@@ -72,8 +72,7 @@ TEST(ActionConfigTest, UrlSyntaxIsChecked) {
         "https://example.com:0/", "https://example.com:70000/", "https://example.com:/",
         "https://{{owner}}.example.com/", "https://[zz]/", "https://a\\u0000b/",
         "https://ex{ample.com/", "https://example.com/{{nope}}", "https://ex%ample.com\\u000a"}) {
-    EXPECT_EQ(WebhookErrorFields(std::string(R"({"url": ")") + bad + "\"}"),
-              Fields{"config.url"})
+    EXPECT_EQ(WebhookErrorFields(std::string(R"({"url": ")") + bad + "\"}"), Fields{"config.url"})
         << bad;
   }
   std::string long_url = "https://e.com/" + std::string(2048, 'a');
@@ -108,9 +107,9 @@ TEST(ActionConfigTest, HeadersAreChecked) {
             Fields{"config.headers.X-A"});
   EXPECT_EQ(WebhookErrorFields("{" + url + R"(, "headers": {"X-A": "{{nope}}"}})"),
             Fields{"config.headers.X-A"});
-  for (const char* forbidden : {"Host", "content-length", "Transfer-Encoding", "Connection",
-                                "Content-Type", "Proxy-Authorization", "webhook-signature",
-                                "X-Auri-Event-Id", "Idempotency-Key"}) {
+  for (const char* forbidden :
+       {"Host", "content-length", "Transfer-Encoding", "Connection", "Content-Type",
+        "Proxy-Authorization", "webhook-signature", "X-Auri-Event-Id", "Idempotency-Key"}) {
     EXPECT_EQ(WebhookErrorFields("{" + url + R"(, "headers": {")" + forbidden + R"(": "x"}})"),
               Fields{"config.headers." + std::string(forbidden)})
         << forbidden;
@@ -118,9 +117,9 @@ TEST(ActionConfigTest, HeadersAreChecked) {
   std::string many = "{" + url + R"(, "headers": {)";
   for (int i = 0; i < 21; ++i) many += (i ? "," : "") + ("\"X-" + std::to_string(i) + "\": \"v\"");
   EXPECT_EQ(WebhookErrorFields(many + "}}"), Fields{"config.headers"});
-  EXPECT_EQ(WebhookErrorFields("{" + url + R"(, "headers": {"X-A": ")" + std::string(1025, 'v') +
-                               "\"}}"),
-            Fields{"config.headers.X-A"});
+  EXPECT_EQ(
+      WebhookErrorFields("{" + url + R"(, "headers": {"X-A": ")" + std::string(1025, 'v') + "\"}}"),
+      Fields{"config.headers.X-A"});
 }
 
 TEST(ActionConfigTest, BodyTemplateIsChecked) {
@@ -130,9 +129,9 @@ TEST(ActionConfigTest, BodyTemplateIsChecked) {
             Fields{"config.body"});
   EXPECT_EQ(WebhookErrorFields("{" + url + R"(, "body": {"{{bogus}}": 1}})"),
             Fields{"config.body"});
-  EXPECT_EQ(WebhookErrorFields("{" + url + R"(, "body": {"a": ")" + std::string(5000, 'x') +
-                               "\"}}"),
-            Fields{"config.body"});
+  EXPECT_EQ(
+      WebhookErrorFields("{" + url + R"(, "body": {"a": ")" + std::string(5000, 'x') + "\"}}"),
+      Fields{"config.body"});
 }
 
 TEST(ActionConfigTest, UnknownKeysAndNonObjectsAreRefused) {
@@ -151,13 +150,12 @@ TEST(ActionConfigTest, TelegramConfig) {
                                     "parse_mode": "HTML"})")
                 ->parse_mode,
             TelegramParseMode::kHtml);
-  EXPECT_EQ(TelegramErrorFields(R"({})"),
-            (Fields{"config.chat_id", "config.message_template"}));
-  for (const char* bad : {R"(123)", R"("12a")", R"("")", R"("-")", R"("0123")",
-                          R"("1234567890123456789")"}) {
-    EXPECT_EQ(TelegramErrorFields(std::string(R"({"chat_id": )") + bad +
-                                  R"(, "message_template": "m"})"),
-              Fields{"config.chat_id"})
+  EXPECT_EQ(TelegramErrorFields(R"({})"), (Fields{"config.chat_id", "config.message_template"}));
+  for (const char* bad :
+       {R"(123)", R"("12a")", R"("")", R"("-")", R"("0123")", R"("1234567890123456789")"}) {
+    EXPECT_EQ(
+        TelegramErrorFields(std::string(R"({"chat_id": )") + bad + R"(, "message_template": "m"})"),
+        Fields{"config.chat_id"})
         << bad;
   }
   EXPECT_EQ(TelegramErrorFields(R"({"chat_id": "1", "message_template": "{{x}}"})"),

@@ -81,9 +81,9 @@ TEST(TemplateTest, MarkdownV2EscapesValuesNotTheTemplate) {
 }
 
 TEST(TemplateTest, HtmlAndJsonEscaping) {
-  EXPECT_EQ(*RenderTemplate(*ParseTemplate("<b>{{trigger_name}}</b>"), Lookup,
-                            TemplateEscape::kHtml),
-            "<b>&lt;x &amp; &quot;y&quot;&gt;</b>");
+  EXPECT_EQ(
+      *RenderTemplate(*ParseTemplate("<b>{{trigger_name}}</b>"), Lookup, TemplateEscape::kHtml),
+      "<b>&lt;x &amp; &quot;y&quot;&gt;</b>");
   EXPECT_EQ(EscapeTemplateValue("a\"b\\c\n\x01", TemplateEscape::kJsonString),
             "a\\\"b\\\\c\\n\\u0001");
 }
