@@ -183,6 +183,60 @@ TEST_F(TriggerRoutesTest, MalformedJsonInvalidUtf8AndWrongMediaTypeAreRefused) {
   EXPECT_EQ(media.json["error"], "unsupported_media_type");
 }
 
+TEST_F(TriggerRoutesTest, EveryBodyRouteRefusesMalformedBodiesWithoutA500) {
+  SeededUser alice = SeedUser("alice");
+  std::string id = CreateTrigger(alice, R"({"name": "t", "registry": "reputation",
+    "conditions": [{"condition_type": "score_threshold", "operator": "<", "value": 5}],
+    "actions": [)" + std::string(kWebhook) + "]}");
+  ApiResponse got = CallAs(alice, "GET", "/api/v1/triggers/" + id);
+  std::string t = "/api/v1/triggers/" + id;
+  std::string cid = got.json["data"]["conditions"][0]["id"];
+  std::string aid = got.json["data"]["actions"][0]["id"];
+  std::vector<std::pair<std::string, std::string>> routes = {
+      {"POST", "/api/v1/triggers"},     {"PUT", t},
+      {"POST", t + "/conditions"},      {"PUT", t + "/conditions/" + cid},
+      {"POST", t + "/actions"},         {"PUT", t + "/actions/" + aid},
+      {"PATCH", t + "/circuit-breaker"}};
+  std::string auth =
+      "Authorization: Bearer " + alice.token + "\r\nX-Organization-ID: " + alice.org_id + "\r\n";
+  for (const auto& [method, path] : routes) {
+    ApiResponse malformed = Call(method, path, R"({"name": )", auth);
+    EXPECT_EQ(malformed.status, 400) << method << " " << path << " " << malformed.body;
+    EXPECT_EQ(malformed.json["error"], "bad_request") << method << " " << path;
+    ApiResponse utf8 = Call(method, path, "{\"name\": \"\xc3\x28\"}", auth);
+    EXPECT_EQ(utf8.status, 400) << method << " " << path << " " << utf8.body;
+    ApiResponse array = Call(method, path, "[]", auth);
+    EXPECT_EQ(array.status, 400) << method << " " << path << " " << array.body;
+    EXPECT_EQ(array.json["error"], "validation_error") << method << " " << path;
+    ApiResponse empty = Call(method, path, "{}", auth);
+    EXPECT_EQ(empty.status, method == "PATCH" ? 200 : 400)
+        << method << " " << path << " " << empty.body;
+    ApiResponse huge = Call(method, path,
+                            R"({"name": 1e999999, "value": 18446744073709551616, "priority": )"
+                            R"(-99999999999999999999, "failure_threshold": 1e308})",
+                            auth);
+    EXPECT_EQ(huge.status, 400) << method << " " << path << " " << huge.body;
+    ApiResponse media = Call(method, path, "{}", auth + "Content-Type: text/plain\r\n");
+    EXPECT_EQ(media.status, 415) << method << " " << path;
+  }
+  // Nothing changed.
+  EXPECT_EQ(CallAs(alice, "GET", t).json["data"], got.json["data"]);
+}
+
+TEST_F(TriggerRoutesTest, TooManyNestedChildrenAreRefused) {
+  SeededUser alice = SeedUser("alice");
+  std::string conditions;
+  for (int i = 0; i < 51; ++i) {
+    conditions +=
+        std::string(i ? "," : "") + R"({"condition_type": "agent_id_equals", "value": 1})";
+  }
+  ApiResponse r =
+      CallAs(alice, "POST", "/api/v1/triggers",
+             R"({"name": "t", "registry": "identity", "conditions": [)" + conditions + "]}");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ErrorFields(r), std::vector<std::string>{"conditions"});
+}
+
 TEST_F(TriggerRoutesTest, ListIsNewestFirstPaginatedAndFiltered) {
   SeededUser alice = SeedUser("alice");
   for (int i = 0; i < 5; ++i) {
