@@ -39,6 +39,11 @@ struct ManifestOptions {
   std::string dsn;  // database to read; empty: the configured one
 };
 int RunManifestCreate(const CliContext& ctx, const ManifestOptions& options);
+struct VerifyCommandOptions {
+  std::string url;       // gateway base URL; empty: Config::ApiBaseUrl()
+  std::string manifest;  // manifest file to compare the configuration with; empty: none
+};
+int RunVerify(const CliContext& ctx, const VerifyCommandOptions& options);
 int RunSecretsList(const CliContext& ctx);
 int RunSecretsShow(const CliContext& ctx, const std::string& name, bool reveal);
 

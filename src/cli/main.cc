@@ -79,6 +79,14 @@ int main(int argc, char** argv) {
   secrets_show->add_flag("--reveal", reveal, "Print the value itself");
   secrets_show->add_flag("--json", json, "Print JSON");
 
+  VerifyCommandOptions verify_options;
+  auto* verify = app.add_subcommand(
+      "verify", "Run the verification checklist against the deployment (exit 1 if any fails)");
+  verify->add_option("--url", verify_options.url, "Gateway base URL (default: configured)");
+  verify->add_option("--manifest", verify_options.manifest,
+                     "Compare the configuration with this manifest file");
+  verify->add_flag("--json", json, "One JSON document instead of the table");
+
   ManifestOptions manifest_options;
   auto* manifest = app.add_subcommand("manifest", "Counts and checksums of the configuration");
   manifest->require_subcommand(1);
@@ -144,6 +152,7 @@ int main(int argc, char** argv) {
   if (gateway->parsed()) return RunApiGateway(ctx);
   if (ingest->parsed()) return RunIngest(ctx, ingest_options);
   if (manifest_create->parsed()) return RunManifestCreate(ctx, manifest_options);
+  if (verify->parsed()) return RunVerify(ctx, verify_options);
   if (secrets_list->parsed()) return RunSecretsList(ctx);
   if (secrets_show->parsed()) return RunSecretsShow(ctx, secret_name, reveal);
   if (config_show->parsed()) {
