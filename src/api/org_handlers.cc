@@ -7,6 +7,7 @@
 #include "api/account_handlers.h"
 #include "api/errors.h"
 #include "api/json_body.h"
+#include "common/logging.h"
 #include "pipeline/text.h"
 #include "store/organization_repository.h"
 

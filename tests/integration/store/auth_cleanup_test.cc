@@ -15,7 +15,7 @@ TEST(AuthCleanupTest, DeletesOnlyExpiredTokensAndOldFailures) {
   ConnectionPool pool(PoolOptions{.dsn = dsn, .size = 2});
   std::string user = testing::QueryValue(
       dsn,
-      "INSERT INTO users (username, email, password_hash) VALUES ('u1', 'u1@x.test', 'h') "
+      "INSERT INTO users (username, email, password_hash) VALUES ('user1', 'user1@x.test', 'h') "
       "RETURNING id::text");
   auto token = [&](const std::string& hash_char, const std::string& expires) {
     testing::ExecSql(dsn,
