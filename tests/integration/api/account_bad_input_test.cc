@@ -99,9 +99,9 @@ TEST_F(AccountBadInputTest, FieldDetailsNameTheBadField) {
 
 TEST_F(AccountBadInputTest, MalformedIdsInPathsAreNotFound) {
   SeededUser u = SeedUser("owner");
-  const std::vector<std::string> paths = {
-      "/api/v1/organizations/not-a-uuid", "/api/v1/organizations/%00", "/api/v1/api-keys/123",
-      "/api/v1/organizations/" + u.org_id + "/members/xyz"};
+  const std::vector<std::string> paths = {"/api/v1/organizations/not-a-uuid",
+                                          "/api/v1/organizations/%00", "/api/v1/api-keys/123",
+                                          "/api/v1/organizations/" + u.org_id + "/members/xyz"};
   for (const std::string& path : paths) {
     ApiResponse r = CallUser(u.token, "DELETE", path);
     EXPECT_EQ(r.status, 404) << path << ": " << r.body;
