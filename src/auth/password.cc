@@ -21,6 +21,17 @@ Argon2Limits Argon2Limits::Minimum() {
   return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
 }
 
+Argon2Limits Argon2Limits::Moderate() {
+  return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+}
+
+std::optional<Argon2Limits> Argon2LimitsByName(std::string_view name) {
+  if (name == "interactive") return Argon2Limits::Interactive();
+  if (name == "moderate") return Argon2Limits::Moderate();
+  if (name == "minimum") return Argon2Limits::Minimum();
+  return std::nullopt;
+}
+
 Result<std::string> HashPassword(std::string_view secret, const Argon2Limits& limits) {
   RETURN_IF_ERROR(EnsureSodiumInitialized());
   if (limits.opslimit < crypto_pwhash_OPSLIMIT_MIN ||

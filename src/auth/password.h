@@ -9,6 +9,7 @@
 // allocates `memlimit_bytes` for its duration, so callers bound how many run concurrently.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,9 +27,15 @@ struct Argon2Limits {
   static Argon2Limits Interactive();
   // libsodium's minimum limits (1 pass, 8 KiB). For tests only: they protect nothing.
   static Argon2Limits Minimum();
+  // libsodium's MODERATE limits (3 passes, 256 MiB): stronger, ~4x slower than interactive.
+  static Argon2Limits Moderate();
 
   friend bool operator==(const Argon2Limits&, const Argon2Limits&) = default;
 };
+
+// The limits named by the `auth.argon2` option: "interactive" | "moderate" | "minimum"
+// (tests only); nullopt for any other name.
+std::optional<Argon2Limits> Argon2LimitsByName(std::string_view name);
 
 // Hashes `secret` (a password or an API key) with Argon2id and a fresh random salt.
 // Returns the crypto_pwhash_str string (at most 128 characters; safe to store and log: it contains

@@ -1,6 +1,9 @@
 // `auri api-gateway`: the HTTP API role. Wires Config → PostgreSQL pool, Redis client, dependency
 // probe, metrics, route table → Server, and runs until SIGTERM/SIGINT (graceful shutdown).
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "api/authenticator.h"
 #include "api/health.h"
@@ -19,8 +22,59 @@
 #include "store/auth_repository.h"
 #include "store/event_repository.h"
 #include "store/pool.h"
+#include "store/user_repository.h"
 
 namespace auri {
+namespace {
+
+// Deletes expired refresh tokens and auth_failures rows older than 30 days: once at start, then
+// every hour, until destroyed. Failures are logged and retried at the next run (the rows only
+// cost space meanwhile).
+class AuthRecordCleanup {
+ public:
+  static constexpr std::chrono::hours kInterval{1};
+  static constexpr std::chrono::hours kFailureRetention{24 * 30};
+
+  AuthRecordCleanup(ConnectionPool& pool, const Logger& log) : pool_(pool), log_(log) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~AuthRecordCleanup() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      Result<AuthCleanupCounts> counts =
+          DeleteExpiredAuthRecords(pool_, kFailureRetention, std::chrono::milliseconds(5000));
+      if (counts.ok()) {
+        log_.Info("expired auth records deleted", {{"refresh_tokens", counts->refresh_tokens},
+                                                   {"auth_failures", counts->auth_failures}});
+      } else {
+        log_.Warn("auth record cleanup failed; retrying in an hour",
+                  {{"error", counts.status().ToString()}});
+      }
+      lock.lock();
+      cv_.wait_for(lock, kInterval, [this] { return stop_; });
+    }
+  }
+
+  ConnectionPool& pool_;
+  const Logger& log_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 int RunApiGateway(const CliContext& ctx) {
   const Config& c = ctx.config;
@@ -76,7 +130,9 @@ int RunApiGateway(const CliContext& ctx) {
       .jwt = jwt.value().get(),
       .ingest_token_valid = [&ingest_token](std::string_view t) { return ingest_token.Matches(t); },
       .logger = &ctx.log,
-      .acquire_timeout = acquire_timeout});
+      .acquire_timeout = acquire_timeout,
+      // The dummy hash for unknown key prefixes must cost what real key hashes cost.
+      .argon2_limits = Argon2LimitsByName(c.auth.argon2).value_or(Argon2Limits::Interactive())});
   deps.pool = &pool;
   deps.authenticator = &authenticator;
   deps.jwt = jwt.value().get();
@@ -106,6 +162,7 @@ int RunApiGateway(const CliContext& ctx) {
   hooks.rate_limit = [&rate_policy](const api::HttpRequest& r, const api::Route& route) {
     return rate_policy.Decide(r, route);
   };
+  AuthRecordCleanup cleanup(pool, ctx.log);
   api::Server server(c.api, ctx.log, metrics, std::move(router).value(), std::move(hooks));
   Status started = server.Start();
   if (!started.ok()) return ReportFailure(started);

@@ -117,6 +117,10 @@ const Option kOptions[] = {
      "Longest wait before restarting a crashed component (backoff doubles from 0.5 s).",
      FIELD(supervisor.max_restart_backoff_seconds)},
     {"log.level", Kind::kString, "info", 0, 0, "debug | info | warn | error.", FIELD(log.level)},
+    {"auth.argon2", Kind::kString, "interactive", 0, 0,
+     "Argon2id cost for passwords and API keys: interactive (64 MiB, the default) | moderate "
+     "(256 MiB, slower) | minimum (tests only: protects nothing).",
+     FIELD(auth.argon2)},
     {"secrets.master_key_file", Kind::kString, "", 0, 0,
      "Key file (mode 0600) holding the master key; empty = <home>/master.key. "
      "AURI_MASTER_KEY (base64 of 32 bytes) takes precedence.",
@@ -254,6 +258,10 @@ Status Validate(const Config& c) {
       c.log.level != "error") {
     return InvalidArgument("option log.level: expected debug|info|warn|error, got '" + c.log.level +
                            "'");
+  }
+  if (c.auth.argon2 != "interactive" && c.auth.argon2 != "moderate" && c.auth.argon2 != "minimum") {
+    return InvalidArgument("option auth.argon2: expected interactive|moderate|minimum, got '" +
+                           c.auth.argon2 + "'");
   }
   if (c.home.empty()) return InvalidArgument("option general.home must not be empty");
   if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0) {

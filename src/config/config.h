@@ -70,6 +70,10 @@ struct Config {
     std::string level;
   } log;
 
+  struct Auth {
+    std::string argon2;  // interactive | moderate | minimum (tests only)
+  } auth;
+
   struct Secrets {
     std::string master_key_file;  // empty = <home>/master.key (ignored when AURI_MASTER_KEY is set)
   } secrets;

@@ -79,12 +79,13 @@ class ApiFixture : public ::testing::Test {
     probe_->Start();
 
     config_ = DefaultConfigForTests();
+    config_.auth.argon2 = argon2_;
     authenticator_ = std::make_unique<Authenticator>(AuthenticatorDeps{
         .pool = pool_.get(),
         .jwt = jwt_.get(),
         .ingest_token_valid = [this](std::string_view t) { return matcher_->Matches(t); },
         .logger = &log_.logger(),
-        .argon2_limits = Argon2Limits::Minimum()});
+        .argon2_limits = Argon2LimitsByName(argon2_).value_or(Argon2Limits::Minimum())});
 
     GatewayDeps deps{.probe = probe_.get(), .metrics = &metrics_};
     deps.ingest.store = [this](const std::vector<pipeline::Event>& events) -> Result<IngestCounts> {
@@ -131,6 +132,7 @@ class ApiFixture : public ::testing::Test {
     c.api.header_limit_bytes = 16 << 10;
     c.api.read_timeout_seconds = 5;
     c.api.shutdown_timeout_seconds = 5;
+    c.auth.argon2 = "minimum";  // tests only: hashing users and keys must be fast
     return c;
   }
 
@@ -228,6 +230,9 @@ class ApiFixture : public ::testing::Test {
     return r[0][0].as<std::string>();
   }
 
+  // The auth.argon2 cost of the gateway under test (passwords, keys and the authenticator's dummy
+  // hash). A timing test sets "interactive" in its constructor, before SetUp.
+  std::string argon2_ = "minimum";
   std::string home_;
   std::string dsn_;
   std::string ingest_token_;

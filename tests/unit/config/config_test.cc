@@ -28,6 +28,21 @@ TEST(ConfigTest, DefaultsAreValidAndHomeIsAbsolute) {
   EXPECT_TRUE(config->EmbeddedPostgres());
 }
 
+TEST(ConfigTest, Argon2CostDefaultsToInteractiveAndRefusesUnknownNames) {
+  auto config = LoadConfig({});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->auth.argon2, "interactive");
+  ConfigSources sources;
+  sources.overrides = {"auth.argon2=minimum"};
+  config = LoadConfig(sources);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->auth.argon2, "minimum");
+  sources.overrides = {"auth.argon2=fast"};
+  config = LoadConfig(sources);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("auth.argon2"), std::string::npos);
+}
+
 TEST(ConfigTest, LaterSourcesWin) {
   std::string file = WriteTempToml("[api]\nport = 9001\nthreads = 3\n");
   ConfigSources sources;
