@@ -375,6 +375,10 @@ TEST_F(SecretStoreTest, EnsureInitialSecretsCreatesTheDocumentedFormats) {
   std::string key;
   ASSERT_TRUE(Base64Decode(whsec.substr(6), &key));
   EXPECT_EQ(key.size(), 32u);
+
+  Result<SecretVersion> cipher = store.Get("backup-cipher-pass");
+  ASSERT_TRUE(cipher.ok()) << cipher.status().ToString();
+  EXPECT_TRUE(std::regex_match(cipher->value.reveal(), std::regex("[A-Za-z0-9_-]{43}")));
 }
 
 TEST_F(SecretStoreTest, EnsureInitialSecretsIsIdempotent) {
