@@ -229,6 +229,8 @@ Result<int64_t> FlushWalToRepositories(const std::string& admin_dsn, millisecond
   auto deadline = Clock::now() + timeout;
   // Separate statements, each its own transaction: the commit record must land in the segment
   // that the switch then closes.
+  ASSIGN_OR_RETURN(auto before,
+                   QueryAdminSql(admin_dsn, "SELECT failed_count FROM pg_stat_archiver"));
   RETURN_IF_ERROR(ExecuteAdminSql(admin_dsn, "SELECT txid_current()"));
   ASSIGN_OR_RETURN(auto rows, QueryAdminSql(admin_dsn, "SELECT pg_walfile_name(pg_switch_wal())"));
   const std::string segment = rows[0][0];
@@ -241,6 +243,13 @@ Result<int64_t> FlushWalToRepositories(const std::string& admin_dsn, millisecond
     // Compare the log/segment part only: the timeline prefix may differ after a promotion.
     if (st[0][0].size() == 24 && st[0][0].substr(8) >= segment.substr(8)) {
       return std::atoll(st[0][1].c_str());
+    }
+    // A lost repository makes archive_command fail (pgBackRest still pushes to the others):
+    // waiting longer would not help, and the surviving repositories may hold what is needed.
+    if (st[0][2] != before[0][0] && st[0][3].size() == 24 &&
+        st[0][3].substr(8) >= segment.substr(8)) {
+      return Unavailable("archiving wal segment " + segment +
+                         " fails (see the pgBackRest log under <home>/backups/log)");
     }
     if (Clock::now() >= deadline) {
       return DeadlineExceeded(
@@ -270,14 +279,15 @@ Result<RestoredInstance> RestoreToNewInstance(BackupEngine& engine, const Restor
   int64_t archived_us = 0;
   if (!o.primary_admin_dsn.empty() && o.target.kind != RestoreTarget::Kind::kBackup) {
     auto flushed =
-        FlushWalToRepositories(o.primary_admin_dsn, std::min(Left(deadline), milliseconds(60000)));
+        FlushWalToRepositories(o.primary_admin_dsn, std::min(Left(deadline), milliseconds(30000)));
     if (flushed.ok()) {
       archived_us = *flushed;
       progress.Step("archived the current WAL segment of the running primary");
-    } else if (flushed.status().code() != StatusCode::kUnavailable) {
-      return flushed.status();
     } else {
-      progress.Step("primary not reachable: restoring from what the repositories hold");
+      // The primary is down or cannot archive (e.g. a repository is lost): restore what the
+      // repositories hold; a time target past it is refused or fails recovery with a clear log.
+      progress.Step("warning: could not archive the primary's current WAL (" +
+                    flushed.status().message() + "); restoring from what the repositories hold");
     }
   }
 
