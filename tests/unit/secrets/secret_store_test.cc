@@ -391,7 +391,7 @@ TEST_F(SecretStoreTest, EnsureInitialSecretsIsIdempotent) {
 
   Result<std::vector<SecretInfo>> list = store.List();
   ASSERT_TRUE(list.ok());
-  ASSERT_EQ(list->size(), 3u);
+  ASSERT_EQ(list->size(), 4u);
   for (const auto& s : *list) EXPECT_EQ(s.versions.size(), 1u) << s.name;
   EXPECT_EQ(store.Get("jwt-signing-key")->value.reveal(), jwt_before);
   EXPECT_EQ(*store.Generation(), generation_before);
