@@ -34,7 +34,7 @@ psql -h 127.0.0.1 -p "$PG" -U postgres -d auri -qc CHECKPOINT
 BYTES=$(psql -h 127.0.0.1 -p "$PG" -U postgres -d auri -tAc "select sum(pg_database_size(oid)) from pg_database")
 MB=$(python3 -c "print(f'{$BYTES/1e6:.0f}')")
 
-BACKUP=$("${A[@]}" backup create --repo 1 --json 2>/dev/null | python3 -c 'import json,sys;print(f"{json.load(sys.stdin)[\"backups\"][0][\"seconds\"]:.2f}")')
+BACKUP=$("${A[@]}" backup create --repo 1 --json 2>/dev/null | python3 -c 'import json,sys;print("%.2f" % json.load(sys.stdin)["backups"][0]["seconds"])')
 
 mkdir -p "$H/basebackup" && chown postgres "$H/basebackup"
 t0=$(now)
@@ -42,9 +42,9 @@ su postgres -c "$BIN/pg_basebackup -h 127.0.0.1 -p $PG -U postgres -D $H/basebac
 BASEBACKUP=$(secs "$t0" "$(now)")
 
 RESTORE_JSON=$("${A[@]}" restore --as bench --latest --json 2>/dev/null)
-RESTORE_FILES=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);print(f"{d[\"restore_seconds\"]:.2f}")' "$RESTORE_JSON")
-RESTORE_TOTAL=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);print(f"{d[\"restore_seconds\"]+d[\"recovery_seconds\"]:.2f}")' "$RESTORE_JSON")
-RESTORE_ALL=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);print(f"{d[\"total_seconds\"]:.2f}")' "$RESTORE_JSON")
+RESTORE_FILES=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);print("%.2f" % d["restore_seconds"])' "$RESTORE_JSON")
+RESTORE_TOTAL=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);print("%.2f" % (d["restore_seconds"]+d["recovery_seconds"]))' "$RESTORE_JSON")
+RESTORE_ALL=$(python3 -c 'import json,sys;d=json.loads(sys.argv[1]);print("%.2f" % d["total_seconds"])' "$RESTORE_JSON")
 
 sync
 t0=$(now)
