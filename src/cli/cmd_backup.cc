@@ -18,6 +18,7 @@
 #include "dr/restore/restore_instance.h"
 #include "dr/verify/verify_backup.h"
 #include "secrets/secret_store.h"
+#include "stack/postgres_server.h"
 
 namespace auri {
 namespace {
@@ -448,6 +449,90 @@ int RunDrCheck(const CliContext& ctx, const std::string& dsn) {
     std::printf("%s\n", report->Passed() ? "all checks passed" : "CHECKS FAILED");
   }
   return report->Passed() ? kExitOk : kExitCheckFailed;
+}
+
+int RunDrStatus(const CliContext& ctx) {
+  const Config& c = ctx.config;
+  auto engine = MakeEngine(c);
+  if (!engine.ok()) return Fail(ctx, engine.status());
+  auto catalog = (*engine)->List(CommandTimeout(c));
+  if (!catalog.ok()) return Fail(ctx, catalog.status());
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  // Newest backup, newest passed verification.
+  int64_t last_backup_stop = 0;
+  std::string last_verified_at;
+  auto paths = c.BackupRepoPaths();
+  for (const auto& b : catalog->backups) last_backup_stop = std::max(last_backup_stop, b.stop_unix);
+  for (const auto& p : paths) {
+    for (const auto& [id, v] : dr::ReadVerifications(p)) {
+      if (v.state == "passed" && v.verified_at > last_verified_at) last_verified_at = v.verified_at;
+    }
+  }
+  // Archiving health: the newest archived segment against the one being written, and whether the
+  // last attempt failed (the RPO exposure if the site were lost now).
+  json archiving = nullptr;
+  auto st = QueryAdminSql(
+      c.AdminDsn(),
+      "SELECT coalesce(last_archived_wal, ''), "
+      "coalesce((extract(epoch FROM last_archived_time) * 1000000)::bigint, 0), failed_count, "
+      "coalesce(last_failed_wal, ''), pg_walfile_name(pg_current_wal_lsn()) FROM pg_stat_archiver");
+  if (st.ok() && !st->empty()) {
+    const auto& r = (*st)[0];
+    int64_t archived_us = std::atoll(r[1].c_str());
+    bool failing = !r[3].empty() && r[3] >= r[0];
+    archiving = {
+        {"last_archived_wal", r[0]},
+        {"current_wal", r[4]},
+        {"seconds_since_last_archive", archived_us > 0 ? (now_us - archived_us) / 1e6 : -1.0},
+        {"failed_count", std::atoll(r[2].c_str())},
+        {"failing", failing}};
+  }
+  auto window = dr::ComputeWindow(*catalog, dr::LastArchivedTime(c.AdminDsn()));
+  json doc = {
+      {"backups", catalog->backups.size()},
+      {"seconds_since_last_backup",
+       last_backup_stop > 0 ? (now_us / 1e6 - static_cast<double>(last_backup_stop)) : -1.0},
+      {"last_verified_at", last_verified_at},
+      {"archiving", archiving},
+      {"restorable_window", WindowJson(window)}};
+  json repos = json::array();
+  for (const auto& r : catalog->repos) {
+    repos.push_back(
+        {{"repo", r.repo}, {"ok", r.ok}, {"status", r.message}, {"wal_max", r.wal_max}});
+  }
+  doc["repositories"] = repos;
+  if (ctx.json) {
+    std::printf("%s\n", doc.dump(2).c_str());
+    return kExitOk;
+  }
+  if (last_backup_stop > 0) {
+    std::printf("last backup:        %.0f s ago (%zu backups)\n",
+                doc["seconds_since_last_backup"].get<double>(), catalog->backups.size());
+  } else {
+    std::printf("last backup:        none\n");
+  }
+  std::printf("last verified:      %s\n",
+              last_verified_at.empty() ? "never" : last_verified_at.c_str());
+  if (archiving.is_null()) {
+    std::printf("archiving:          unknown (primary not reachable)\n");
+  } else {
+    std::printf("archiving:          %s; last archived %s, %.1f s ago; current %s\n",
+                archiving["failing"].get<bool>() ? "FAILING" : "ok",
+                archiving["last_archived_wal"].get<std::string>().c_str(),
+                archiving["seconds_since_last_archive"].get<double>(),
+                archiving["current_wal"].get<std::string>().c_str());
+  }
+  for (const auto& r : catalog->repos) {
+    std::printf("repo%d:              %s\n", r.repo, r.message.c_str());
+  }
+  std::printf("restorable window:  %s\n", window.empty
+                                              ? "none"
+                                              : (dr::FormatRfc3339(window.earliest_us) + " .. " +
+                                                 dr::FormatRfc3339(window.latest_us))
+                                                    .c_str());
+  return kExitOk;
 }
 
 int RunInstanceRemove(const CliContext& ctx, const std::string& name) {

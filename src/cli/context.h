@@ -59,6 +59,7 @@ struct RestoreCliOptions {
 };
 int RunRestore(const CliContext& ctx, const RestoreCliOptions& options);
 int RunDrCheck(const CliContext& ctx, const std::string& dsn);
+int RunDrStatus(const CliContext& ctx);
 int RunInstanceRemove(const CliContext& ctx, const std::string& name);
 int RunSecretsList(const CliContext& ctx);
 int RunSecretsShow(const CliContext& ctx, const std::string& name, bool reveal);

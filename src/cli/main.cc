@@ -125,6 +125,9 @@ int main(int argc, char** argv) {
       "check", "Integrity checks: amcheck, constraints, row counts, schema, invariants");
   dr_check->add_option("--dsn", check_dsn, "Database to check (default: the deployment's)");
   dr_check->add_flag("--json", json, "Print JSON");
+  auto* dr_status = dr_cmd->add_subcommand(
+      "status", "Backup age, last verification, archiving health, restorable window");
+  dr_status->add_flag("--json", json, "Print JSON");
   auto* instance = app.add_subcommand("instance", "Restored instances");
   instance->require_subcommand(1);
   std::string instance_name;
@@ -197,6 +200,7 @@ int main(int argc, char** argv) {
   }
   if (restore->parsed()) return RunRestore(ctx, restore_options);
   if (dr_check->parsed()) return RunDrCheck(ctx, check_dsn);
+  if (dr_status->parsed()) return RunDrStatus(ctx);
   if (instance_remove->parsed()) return RunInstanceRemove(ctx, instance_name);
   if (secrets_list->parsed()) return RunSecretsList(ctx);
   if (secrets_show->parsed()) return RunSecretsShow(ctx, secret_name, reveal);

@@ -179,6 +179,19 @@ TEST_F(BackupRestoreTest, TargetOutsideTheRestorableWindowIsRefusedWithTheWindow
   EXPECT_FALSE(fs::exists(home_ + "/instances/too-late"));
 }
 
+TEST_F(BackupRestoreTest, StatusReportsBackupsArchivingAndTheWindow) {
+  auto r = Auri({"dr", "status", "--json"}, seconds(60));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->output;
+  auto doc = JsonOf(r->output);
+  ASSERT_TRUE(doc.is_object()) << r->output;
+  EXPECT_GE(doc["backups"].get<int>(), 2);
+  EXPECT_GE(doc["seconds_since_last_backup"].get<double>(), 0.0);
+  EXPECT_EQ(doc["archiving"]["failing"], false) << r->output;
+  EXPECT_FALSE(doc["restorable_window"].is_null()) << r->output;
+  EXPECT_EQ(doc["repositories"].size(), 2u);
+}
+
 TEST_F(BackupRestoreTest, InPlaceRestoreIsRefusedWithoutForce) {
   auto r = Auri({"restore", "--as", "x", "--in-place"}, seconds(30));
   ASSERT_TRUE(r.ok());
