@@ -41,6 +41,7 @@ PostgresServer MakePostgres(const Config& c) {
   o.port = c.postgres.port;
   o.run_as = c.postgres.run_as;
   o.superuser = c.postgres.user;
+  o.settings = BackupArchivingSettings(c);  // continuous WAL archiving (cmd_backup.cc)
   return PostgresServer(o);
 }
 
@@ -95,6 +96,8 @@ int RunSupervise(const CliContext& ctx) {
   if (!dirs.ok()) return ReportFailure(dirs);
   Status secrets = PrepareSecrets(c);
   if (!secrets.ok()) return ReportFailure(secrets.WithContext("preparing secrets"));
+  Status backups = PrepareBackupConfiguration(c);
+  if (!backups.ok()) return ReportFailure(backups.WithContext("preparing backups"));
 
   // Fail early and clearly when a port is taken, rather than talking to somebody else's server.
   std::vector<std::pair<Status, bool>> port_checks = {
@@ -127,7 +130,8 @@ int RunSupervise(const CliContext& ctx) {
          [postgres, &c, &ctx]() -> Status {
            RETURN_IF_ERROR(postgres->EnsureDatabase(c.postgres.database));
            auto report = ApplyMigrations(c.DatabaseDsn(), ctx.log);
-           return report.ok() ? Status::Ok() : report.status();
+           if (!report.ok()) return report.status();
+           return PrepareBackupRepositories(c);
          }});
   } else {
     auto report = ApplyMigrations(c.DatabaseDsn(), ctx.log);

@@ -44,6 +44,33 @@ struct VerifyCommandOptions {
   std::string manifest;  // manifest file to compare the configuration with; empty: none
 };
 int RunVerify(const CliContext& ctx, const VerifyCommandOptions& options);
+struct BackupCreateOptions {
+  std::string type = "full";  // full | diff | incr
+  std::string label;
+  int repo = 0;  // 0 = every configured repository
+};
+int RunBackupCreate(const CliContext& ctx, const BackupCreateOptions& options);
+int RunBackupList(const CliContext& ctx);
+int RunBackupExpire(const CliContext& ctx);
+struct BackupVerifyOptions {
+  std::string id;  // empty = the newest backup of each repository
+  int repo = 0;    // 0 = every repository
+};
+int RunBackupVerify(const CliContext& ctx, const BackupVerifyOptions& options);
+struct RestoreCliOptions {
+  std::string name;  // --as
+  std::string backup_id;
+  std::string time;  // RFC 3339
+  bool latest = false;
+  int port = 0;
+  int repo = 0;
+  bool in_place = false;
+  bool force = false;
+};
+int RunRestore(const CliContext& ctx, const RestoreCliOptions& options);
+int RunDrCheck(const CliContext& ctx, const std::string& dsn);
+int RunDrStatus(const CliContext& ctx);
+int RunInstanceRemove(const CliContext& ctx, const std::string& name);
 int RunSecretsList(const CliContext& ctx);
 int RunSecretsShow(const CliContext& ctx, const std::string& name, bool reveal);
 
@@ -61,4 +88,14 @@ class SecretStore;
 // master key from AURI_MASTER_KEY or the key file. Errors: those of LoadOrCreateMasterKey and
 // SecretStore::Open (e.g. kNotFound when the store was never prepared).
 Result<SecretStore> OpenSecretStore(const Config& config);
+
+// Continuous archiving for `auri up` (cmd_backup.cc). Each does nothing when backup.enabled = 0 or
+// the database is external.
+// PostgreSQL `-c` settings: archive_mode, archive_command (pgBackRest async archive-push),
+// archive_timeout.
+std::vector<std::string> BackupArchivingSettings(const Config& config);
+// Writes <home>/backups/pgbackrest.conf and the repository directories. REQUIRES: PrepareSecrets.
+Status PrepareBackupConfiguration(const Config& config);
+// Creates (or checks) the pgBackRest stanza in every repository. REQUIRES: postgres running.
+Status PrepareBackupRepositories(const Config& config);
 }  // namespace auri

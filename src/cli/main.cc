@@ -79,11 +79,11 @@ int main(int argc, char** argv) {
   secrets_show->add_flag("--reveal", reveal, "Print the value itself");
   secrets_show->add_flag("--json", json, "Print JSON");
 
-  VerifyCommandOptions verify_options;
+  VerifyCommandOptions verify_command_options;
   auto* verify = app.add_subcommand(
       "verify", "Run the verification checklist against the deployment (exit 1 if any fails)");
-  verify->add_option("--url", verify_options.url, "Gateway base URL (default: configured)");
-  verify->add_option("--manifest", verify_options.manifest,
+  verify->add_option("--url", verify_command_options.url, "Gateway base URL (default: configured)");
+  verify->add_option("--manifest", verify_command_options.manifest,
                      "Compare the configuration with this manifest file");
   verify->add_flag("--json", json, "One JSON document instead of the table");
 
@@ -95,6 +95,60 @@ int main(int argc, char** argv) {
   manifest_create->add_option("--out", manifest_options.out, "Write to FILE instead of stdout");
   manifest_create->add_option("--dsn", manifest_options.dsn, "Database (default: configured)");
 
+  // Disaster recovery (spec 40-dr.md): backups, restore/PITR, integrity checks.
+  auto* backup =
+      app.add_subcommand("backup", "Backups with pgBackRest: create, list, verify, expire");
+  backup->require_subcommand(1);
+  BackupCreateOptions backup_create_options;
+  auto* backup_create = backup->add_subcommand("create", "Take a backup into every repository");
+  backup_create->add_option("--type", backup_create_options.type,
+                            "full | diff | incr (default full)");
+  backup_create->add_option("--label", backup_create_options.label,
+                            "Label stored with the backup, e.g. pre-migration");
+  backup_create->add_option("--repo", backup_create_options.repo,
+                            "Only this repository (1 or 2; default every one)");
+  backup_create->add_flag("--json", json, "Print JSON");
+  auto* backup_list = backup->add_subcommand("list", "List backups and the restorable window");
+  backup_list->add_flag("--json", json, "Print JSON");
+  auto* backup_expire = backup->add_subcommand("expire", "Apply the retention policy now");
+  backup_expire->add_flag("--json", json, "Print JSON");
+  BackupVerifyOptions verify_options;
+  bool verify_latest = false;
+  auto* backup_verify = backup->add_subcommand(
+      "verify", "Restore a backup into a scratch instance, check it, record the verdict");
+  backup_verify->add_option("id", verify_options.id, "Backup id (default: the newest)");
+  backup_verify->add_flag("--latest", verify_latest, "The newest backup of each repository");
+  backup_verify->add_option("--repo", verify_options.repo, "Only this repository");
+  backup_verify->add_flag("--json", json, "Print JSON");
+  RestoreCliOptions restore_options;
+  auto* restore = app.add_subcommand(
+      "restore", "Restore into a new instance (latest, a backup, or a point in time) and check it");
+  restore->add_option("--as", restore_options.name, "Name of the new instance")->required();
+  restore->add_option("--backup", restore_options.backup_id, "Restore this backup (its end state)");
+  restore->add_option("--time", restore_options.time,
+                      "Point in time, RFC 3339 (2025-12-28T10:00:00Z)");
+  restore->add_flag("--latest", restore_options.latest, "Everything archived (the default)");
+  restore->add_option("--port", restore_options.port, "Port of the new instance (default: free)");
+  restore->add_option("--repo", restore_options.repo, "Restore from this repository only");
+  restore->add_flag("--in-place", restore_options.in_place,
+                    "Overwrite the deployment's own data directory (refused without --force)");
+  restore->add_flag("--force", restore_options.force, "Allow --in-place");
+  restore->add_flag("--json", json, "Print JSON");
+  auto* dr_cmd = app.add_subcommand("dr", "Disaster-recovery checks");
+  dr_cmd->require_subcommand(1);
+  std::string check_dsn;
+  auto* dr_check = dr_cmd->add_subcommand(
+      "check", "Integrity checks: amcheck, constraints, row counts, schema, invariants");
+  dr_check->add_option("--dsn", check_dsn, "Database to check (default: the deployment's)");
+  dr_check->add_flag("--json", json, "Print JSON");
+  auto* dr_status = dr_cmd->add_subcommand(
+      "status", "Backup age, last verification, archiving health, restorable window");
+  dr_status->add_flag("--json", json, "Print JSON");
+  auto* instance = app.add_subcommand("instance", "Restored instances");
+  instance->require_subcommand(1);
+  std::string instance_name;
+  auto* instance_remove = instance->add_subcommand("remove", "Stop and delete a restored instance");
+  instance_remove->add_option("name", instance_name, "Instance name")->required();
   auto* config_cmd = app.add_subcommand("config", "Show the configuration");
   config_cmd->require_subcommand(1);
   auto* config_show = config_cmd->add_subcommand("show", "Print the effective configuration");
@@ -152,7 +206,20 @@ int main(int argc, char** argv) {
   if (gateway->parsed()) return RunApiGateway(ctx);
   if (ingest->parsed()) return RunIngest(ctx, ingest_options);
   if (manifest_create->parsed()) return RunManifestCreate(ctx, manifest_options);
-  if (verify->parsed()) return RunVerify(ctx, verify_options);
+  if (verify->parsed()) return RunVerify(ctx, verify_command_options);
+  if (backup_create->parsed()) return RunBackupCreate(ctx, backup_create_options);
+  if (backup_list->parsed()) return RunBackupList(ctx);
+  if (backup_expire->parsed()) return RunBackupExpire(ctx);
+  if (backup_verify->parsed()) {
+    if (verify_latest && !verify_options.id.empty()) {
+      return ReportFailure(InvalidArgument("give a backup id or --latest, not both"));
+    }
+    return RunBackupVerify(ctx, verify_options);
+  }
+  if (restore->parsed()) return RunRestore(ctx, restore_options);
+  if (dr_check->parsed()) return RunDrCheck(ctx, check_dsn);
+  if (dr_status->parsed()) return RunDrStatus(ctx);
+  if (instance_remove->parsed()) return RunInstanceRemove(ctx, instance_name);
   if (secrets_list->parsed()) return RunSecretsList(ctx);
   if (secrets_show->parsed()) return RunSecretsShow(ctx, secret_name, reveal);
   if (config_show->parsed()) {

@@ -116,6 +116,41 @@ const Option kOptions[] = {
     {"supervisor.max_restart_backoff_seconds", Kind::kInt, "30", 1, 3600,
      "Longest wait before restarting a crashed component (backoff doubles from 0.5 s).",
      FIELD(supervisor.max_restart_backoff_seconds)},
+    {"backup.enabled", Kind::kInt, "1", 0, 1,
+     "1 = `auri up` archives WAL continuously with pgBackRest and keeps the stanza ready for "
+     "`auri backup`; 0 = no archiving.",
+     FIELD(backup.enabled)},
+    {"backup.pgbackrest_bin", Kind::kString, "/usr/bin/pgbackrest", 0, 0,
+     "The pgBackRest executable (Debian package pgbackrest 2.45).", FIELD(backup.pgbackrest_bin)},
+    {"backup.stanza", Kind::kString, "auri", 0, 0, "pgBackRest stanza name of the cluster.",
+     FIELD(backup.stanza)},
+    {"backup.repo1_path", Kind::kString, "", 0, 0,
+     "Repository 1 (same region). Empty = <home>/backups/repo1.", FIELD(backup.repo1_path)},
+    {"backup.repo2_path", Kind::kString, "", 0, 0,
+     "Repository 2 (the backup region: another disk or host mount). Empty = "
+     "<home>/backups/repo2; \"none\" = one repository only.",
+     FIELD(backup.repo2_path)},
+    {"backup.archive_timeout_seconds", Kind::kInt, "5", 1, 3600,
+     "PostgreSQL archive_timeout: the longest an idle WAL segment waits before it is archived "
+     "(bounds the RPO when only the repository survives).",
+     FIELD(backup.archive_timeout_seconds)},
+    {"backup.retention_full_days", Kind::kInt, "14", 1, 3650,
+     "Keep full backups (and the WAL they need) for this many days (pgBackRest time retention).",
+     FIELD(backup.retention_full_days)},
+    {"backup.compress_type", Kind::kString, "zst", 0, 0, "none | gz | lz4 | zst | bz2.",
+     FIELD(backup.compress_type)},
+    {"backup.cipher_type", Kind::kString, "aes-256-cbc", 0, 0,
+     "Repository encryption: aes-256-cbc (pass: secret `backup-cipher-pass`) or none.",
+     FIELD(backup.cipher_type)},
+    {"backup.process_max", Kind::kInt, "0", 0, 64,
+     "Parallel pgBackRest processes for backup/restore; 0 = the machine's cores.",
+     FIELD(backup.process_max)},
+    {"backup.command_timeout_seconds", Kind::kInt, "3600", 10, 86400,
+     "Deadline of one pgBackRest command (backup, restore, verify, expire).",
+     FIELD(backup.command_timeout_seconds)},
+    {"backup.ready_timeout_seconds", Kind::kInt, "300", 5, 86400,
+     "Deadline for a restored instance to finish recovery and accept writes.",
+     FIELD(backup.ready_timeout_seconds)},
     {"log.level", Kind::kString, "info", 0, 0, "debug | info | warn | error.", FIELD(log.level)},
     {"auth.argon2", Kind::kString, "interactive", 0, 0,
      "Argon2id cost for passwords and API keys: interactive (64 MiB, the default) | moderate "
@@ -264,6 +299,20 @@ Status Validate(const Config& c) {
                            c.auth.argon2 + "'");
   }
   if (c.home.empty()) return InvalidArgument("option general.home must not be empty");
+  const std::string& ct = c.backup.compress_type;
+  if (ct != "none" && ct != "gz" && ct != "lz4" && ct != "zst" && ct != "bz2") {
+    return InvalidArgument("option backup.compress_type: expected none|gz|lz4|zst|bz2, got '" + ct +
+                           "'");
+  }
+  if (c.backup.cipher_type != "aes-256-cbc" && c.backup.cipher_type != "none") {
+    return InvalidArgument("option backup.cipher_type: expected aes-256-cbc|none, got '" +
+                           c.backup.cipher_type + "'");
+  }
+  for (char ch : c.backup.stanza) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-')) {
+      return InvalidArgument("option backup.stanza may only hold letters, digits, _ and -");
+    }
+  }
   if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0) {
     return InvalidArgument("option redis.url: expected redis://host:port, got '" + c.redis.url +
                            "'");
@@ -316,6 +365,10 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   }
   config.home = MakeAbsolute(config.home);
   config.secrets.master_key_file = MakeAbsolute(config.secrets.master_key_file);
+  config.backup.repo1_path = MakeAbsolute(config.backup.repo1_path);
+  if (config.backup.repo2_path != "none") {
+    config.backup.repo2_path = MakeAbsolute(config.backup.repo2_path);
+  }
   RETURN_IF_ERROR(Validate(config));
   return config;
 }
@@ -371,6 +424,15 @@ int Config::RedisPort() const {
 
 std::string Config::ApiBaseUrl() const {
   return "http://" + api.host + ":" + std::to_string(api.port);
+}
+
+std::vector<std::string> Config::BackupRepoPaths() const {
+  std::vector<std::string> paths = {backup.repo1_path.empty() ? BackupDir() + "/repo1"
+                                                              : backup.repo1_path};
+  if (backup.repo2_path != "none") {
+    paths.push_back(backup.repo2_path.empty() ? BackupDir() + "/repo2" : backup.repo2_path);
+  }
+  return paths;
 }
 
 std::string Config::MasterKeyFile() const {

@@ -66,6 +66,21 @@ struct Config {
     int max_restart_backoff_seconds = 0;
   } supervisor;
 
+  struct Backup {
+    int enabled = 0;  // 1: continuous WAL archiving + pgBackRest stanza on `auri up`
+    std::string pgbackrest_bin;
+    std::string stanza;
+    std::string repo1_path;  // empty = <home>/backups/repo1
+    std::string repo2_path;  // empty = <home>/backups/repo2; "none" = no second repository
+    int archive_timeout_seconds = 0;
+    int retention_full_days = 0;
+    std::string compress_type;
+    std::string cipher_type;
+    int process_max = 0;  // 0 = cores
+    int command_timeout_seconds = 0;
+    int ready_timeout_seconds = 0;
+  } backup;
+
   struct Log {
     std::string level;
   } log;
@@ -90,6 +105,10 @@ struct Config {
   std::string LogDir() const { return home + "/log"; }
   std::string SecretsDir() const { return home + "/secrets"; }
   std::string MasterKeyFile() const;
+  std::string BackupDir() const { return home + "/backups"; }       // pgbackrest.conf, spool, logs
+  std::string InstancesDir() const { return home + "/instances"; }  // restored instances
+  // Paths of the configured repositories, repo1 first (one or two entries).
+  std::vector<std::string> BackupRepoPaths() const;
   bool EmbeddedPostgres() const { return postgres.dsn.empty(); }
   bool EmbeddedRedis() const { return redis.url.empty(); }
 };

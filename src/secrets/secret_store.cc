@@ -648,6 +648,9 @@ Status SecretStore::EnsureInitialSecrets() {
       {"jwt-signing-key", "", true, true},
       {"ingest-token", "ing_", true, false},
       {"webhook-signing-secret", "whsec_", false, false},
+      // The pgBackRest repository cipher pass: losing it makes every encrypted backup unreadable,
+      // which is why the secret store itself is copied into each repository.
+      {"backup-cipher-pass", "", true, false},
   };
   for (const auto& s : initial) {
     Result<Meta> meta = ReadMeta(s.name);

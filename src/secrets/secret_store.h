@@ -147,6 +147,7 @@ class SecretStore {
   //   jwt-signing-key         base64url of 32 random bytes, key id "k-<8 hex>"
   //   ingest-token            "ing_" + base64url of 32 random bytes (47 characters)
   //   webhook-signing-secret  "whsec_" + standard base64 of 32 random bytes
+  //   backup-cipher-pass      base64url of 32 random bytes (pgBackRest repository encryption)
   // Idempotent; safe to run from several processes at once (one lock around the check and create).
   Status EnsureInitialSecrets();
 

@@ -60,6 +60,48 @@ Status ExecuteAdminSql(const std::string& dsn, const std::string& sql) {
   return out;
 }
 
+Result<std::vector<std::vector<std::string>>> QueryAdminSql(const std::string& dsn,
+                                                            const std::string& sql,
+                                                            size_t max_rows) {
+  PGconn* conn = PQconnectdb(dsn.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string err = PQerrorMessage(conn);
+    PQfinish(conn);
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    return Unavailable("cannot connect to postgresql: " + err);
+  }
+  PGresult* res = PQexec(conn, sql.c_str());
+  ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    std::string err = PQresultErrorMessage(res);
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    PQclear(res);
+    PQfinish(conn);
+    return Internal("sql failed: " + err);
+  }
+  std::vector<std::vector<std::string>> rows;
+  int n = PQntuples(res);
+  int cols = PQnfields(res);
+  if (static_cast<size_t>(n) > max_rows) {
+    PQclear(res);
+    PQfinish(conn);
+    return ResourceExhausted("query returned " + std::to_string(n) + " rows, more than " +
+                             std::to_string(max_rows));
+  }
+  rows.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::string> row;
+    row.reserve(cols);
+    for (int j = 0; j < cols; ++j) {
+      row.emplace_back(PQgetisnull(res, i, j) ? "" : PQgetvalue(res, i, j));
+    }
+    rows.push_back(std::move(row));
+  }
+  PQclear(res);
+  PQfinish(conn);
+  return rows;
+}
+
 std::string PostgresServer::Dsn(const std::string& dbname) const {
   return "host=" + options_.host + " port=" + std::to_string(options_.port) +
          " user=" + options_.superuser + " dbname=" + dbname + " connect_timeout=5";

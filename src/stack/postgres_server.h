@@ -67,6 +67,14 @@ bool PostgresAcceptsConnections(const std::string& host, int port, int timeout_s
 // application queries go through src/store.
 Status ExecuteAdminSql(const std::string& dsn, const std::string& sql);
 
+// Runs one SQL query through libpq and returns its rows as text (NULL = empty string), at most
+// `max_rows` rows. For cluster administration and DR checks only; application queries go through
+// src/store. Errors: kUnavailable (cannot connect), kInternal (the statement failed, with the
+// server's message), kResourceExhausted (more than `max_rows` rows).
+Result<std::vector<std::vector<std::string>>> QueryAdminSql(const std::string& dsn,
+                                                            const std::string& sql,
+                                                            size_t max_rows = 100000);
+
 // The last `lines` lines of a text file (for error messages that point at a log).
 std::string TailOfFile(const std::string& path, int lines);
 

@@ -375,6 +375,10 @@ TEST_F(SecretStoreTest, EnsureInitialSecretsCreatesTheDocumentedFormats) {
   std::string key;
   ASSERT_TRUE(Base64Decode(whsec.substr(6), &key));
   EXPECT_EQ(key.size(), 32u);
+
+  Result<SecretVersion> cipher = store.Get("backup-cipher-pass");
+  ASSERT_TRUE(cipher.ok()) << cipher.status().ToString();
+  EXPECT_TRUE(std::regex_match(cipher->value.reveal(), std::regex("[A-Za-z0-9_-]{43}")));
 }
 
 TEST_F(SecretStoreTest, EnsureInitialSecretsIsIdempotent) {
@@ -387,7 +391,7 @@ TEST_F(SecretStoreTest, EnsureInitialSecretsIsIdempotent) {
 
   Result<std::vector<SecretInfo>> list = store.List();
   ASSERT_TRUE(list.ok());
-  ASSERT_EQ(list->size(), 3u);
+  ASSERT_EQ(list->size(), 4u);
   for (const auto& s : *list) EXPECT_EQ(s.versions.size(), 1u) << s.name;
   EXPECT_EQ(store.Get("jwt-signing-key")->value.reveal(), jwt_before);
   EXPECT_EQ(*store.Generation(), generation_before);

@@ -1,0 +1,39 @@
+#include "dr/dr_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/fs.h"
+
+namespace auri::dr {
+
+Result<DrLock> DrLock::Acquire(const std::string& run_dir, const std::string& command) {
+  RETURN_IF_ERROR(MakeDirectories(run_dir, 0755));
+  std::string path = run_dir + "/dr.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot open lock file", path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char holder[256] = {0};
+    ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) return ErrnoStatus("cannot lock", path);
+    std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "unknown";
+    while (!who.empty() && who.back() == '\n') who.pop_back();
+    return FailedPrecondition("another disaster-recovery command is running (" + who + ")",
+                              "wait for it to finish; the lock is " + path);
+  }
+  std::string me = "pid " + std::to_string(::getpid()) + ": auri " + command + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, me.data(), me.size(), 0);
+  return DrLock(fd);
+}
+
+DrLock::~DrLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+}  // namespace auri::dr

@@ -1,0 +1,27 @@
+#pragma once
+// DrLock: one DR command at a time per deployment. An exclusive flock on <home>/run/dr.lock, held
+// for the life of the object and released by the kernel if the process dies, so a crash never
+// leaves a stale lock. The file records who holds it, for the refusal message.
+#include <string>
+
+#include "common/result.h"
+
+namespace auri::dr {
+
+class DrLock {
+ public:
+  // Takes the lock without waiting. Errors: kFailedPrecondition (exit 4) naming the holder when
+  // another DR command runs; kUnavailable when the lock file cannot be opened.
+  static Result<DrLock> Acquire(const std::string& run_dir, const std::string& command);
+
+  DrLock(DrLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  DrLock& operator=(DrLock&&) = delete;
+  DrLock(const DrLock&) = delete;
+  ~DrLock();
+
+ private:
+  explicit DrLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace auri::dr

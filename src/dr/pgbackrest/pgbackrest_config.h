@@ -1,0 +1,43 @@
+#pragma once
+// The pgBackRest configuration Auri generates: one pgbackrest.conf under <home>/backups (passed
+// with
+// --config, never /etc), and the PostgreSQL settings that archive WAL through it. Pure functions of
+// the settings, so they are unit-tested without pgBackRest.
+#include <string>
+#include <vector>
+
+namespace auri::dr {
+
+struct PgBackRestSettings {
+  std::string bin = "/usr/bin/pgbackrest";
+  std::string config_file;  // <home>/backups/pgbackrest.conf (mode 0600, owned by run_as)
+  std::string stanza = "auri";
+  std::vector<std::string> repo_paths;      // repo1, repo2, ...
+  std::string cipher_type = "aes-256-cbc";  // or "none"
+  std::string cipher_pass;                  // REQUIRES: non-empty unless cipher_type is "none"
+  std::string compress_type = "zst";
+  int process_max = 1;
+  int retention_full_days = 14;
+  std::string spool_path;  // async archive queue
+  std::string log_path;
+  std::string lock_path;
+  std::string pg_data_dir;
+  int pg_port = 0;
+  std::string pg_socket_dir;
+  std::string pg_user = "postgres";
+  std::string run_as = "postgres";  // OS user every pgbackrest command runs as (when root)
+};
+
+// The text of pgbackrest.conf. It holds the cipher pass: write it mode 0600, owned by run_as.
+std::string RenderPgBackRestConfig(const PgBackRestSettings& settings);
+
+// PostgreSQL `-c name=value` settings for continuous archiving: archive_mode=on, wal_level=replica,
+// archive_timeout, and an archive_command running `pgbackrest archive-push` (asynchronous, to
+// every repository).
+std::vector<std::string> ArchivingSettings(const PgBackRestSettings& settings,
+                                           int archive_timeout_seconds);
+
+// pgBackRest's time format for a recovery target: "YYYY-MM-DD HH:MM:SS.ffffff+00" (UTC).
+std::string FormatRecoveryTime(int64_t unix_us);
+
+}  // namespace auri::dr
