@@ -54,6 +54,24 @@ struct Config {
     int max_restart_backoff_seconds = 0;
   } supervisor;
 
+  struct Processor {  // the event-processor role
+    std::string host;
+    int metrics_port = 0;
+    int poll_interval_ms = 0;
+    int batch_size = 0;
+    int trigger_reload_seconds = 0;
+    int maintenance_interval_seconds = 0;
+    int partition_months_ahead = 0;
+  } processor;
+
+  struct Events {
+    int retention_days = 0;
+  } events;
+
+  struct Delivery {
+    int max_pending = 0;
+  } delivery;
+
   struct Log {
     std::string level;
   } log;
