@@ -99,15 +99,18 @@ echo "2. single-event ingestion, 32 connections, $DURATION per side"
 NOW=$(( $(date +%s) - 60 ))
 for r in $(seq "$ROUNDS"); do
   /usr/bin/python3 bench/ingest_driver.py lua-single "$WORK/single.lua" "$TOKEN" "$(printf '%x' $((8 + r)))"
-  w=$(wrk -t2 -c32 -d"$DURATION" -s "$WORK/single.lua" "http://127.0.0.1:$API_PORT/api/v1/events" \
-      | awk '/Requests\/sec/ {print $2}')
+  wrk -t2 -c32 -d"$DURATION" -s "$WORK/single.lua" "http://127.0.0.1:$API_PORT/api/v1/events" \
+    > "$WORK/wrk.out"
+  grep -q '^non-202 responses: 0$' "$WORK/wrk.out" || { cat "$WORK/wrk.out" >&2; exit 1; }
+  w=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.out")
   cat > "$WORK/insert.sql" <<SQL
 \\set n random(1, 1000000000000)
-INSERT INTO events ($COLS) VALUES ('reputation-11155111-0x$(printf '%x' $((12 + r)))' || lpad(to_hex(:n), 63, '0') || '-0', 11155111, 9000000, '0x$(printf '%x' $((12 + r)))' || lpad(to_hex(:n), 63, '0'), 0, 'reputation', 'NewFeedback', :n % 500, $NOW, to_timestamp($NOW), '0x0000000000000000000000000000000000c0ffee', :n, :n % 101, 'quality');
+INSERT INTO events ($COLS) VALUES ('reputation-11155111-0x$(printf '%x' $((12 + r)))' || lpad(to_hex((:n)::bigint), 63, '0') || '-0', 11155111, 9000000, '0x$(printf '%x' $((12 + r)))' || lpad(to_hex((:n)::bigint), 63, '0'), 0, 'reputation', 'NewFeedback', (:n)::bigint % 500, $NOW, to_timestamp($NOW), '0x0000000000000000000000000000000000c0ffee', (:n)::bigint, (:n)::bigint % 101, 'quality');
 SQL
   p=$(pgbench -n -M prepared -c 32 -j 2 -T "${DURATION%s}" -f "$WORK/insert.sql" \
-      -h 127.0.0.1 -p "$PG_PORT" -U postgres auri 2>/dev/null \
+      -h 127.0.0.1 -p "$PG_PORT" -U postgres auri 2>"$WORK/pgbench.err" \
       | awk '/^tps/ {print $3; exit}')
+  [ -n "$p" ] || { echo "pgbench failed:" >&2; tail -5 "$WORK/pgbench.err" >&2; exit 1; }
   echo "$w" >> "$WORK/wrk.txt"; echo "$p" >> "$WORK/pgb.txt"
   awk -v w="$w" -v p="$p" 'BEGIN { printf "%.1f\n", 100 * w / p }' >> "$WORK/single_ratio.txt"
   echo "round $r: HTTP single $w events/s (wrk), pgbench $p tps"

@@ -103,6 +103,18 @@ request = function()
   return wrk.format("POST", "/api/v1/events",
     {["Authorization"] = "Bearer TOKEN", ["Content-Type"] = "application/json"}, body)
 end
+errors = 0
+response = function(status, headers, body)
+  if status ~= 202 then
+    errors = errors + 1
+    if errors == 1 then io.stderr:write("HTTP " .. status .. ": " .. body .. "\n") end
+  end
+end
+function done(summary, latency, requests)
+  local e = 0
+  for _, t in ipairs(threads) do e = e + t:get("errors") end
+  io.write(string.format("non-202 responses: %d\n", e))
+end
 '''
 
 
