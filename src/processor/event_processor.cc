@@ -16,6 +16,9 @@ using Steady = std::chrono::steady_clock;
 
 // Longest time Run waits before it looks at the stop flag again.
 constexpr milliseconds kStopCheckInterval(200);
+// Longest time a processor draining a backlog claims after its last batch only (see
+// ProcessOneBatch).
+constexpr milliseconds kFullScanInterval(5000);
 
 struct EventProcessor::Metrics {
   CounterFamily* evaluated;
@@ -212,6 +215,13 @@ Result<int64_t> EventProcessor::ProcessOneBatch() {
   BatchEvaluator evaluator(index_.Load(), clock_.UnixMillis(), log_);
   EventBatchOptions batch;
   batch.limit = options_.batch_size;
+  // Draining a backlog: continue after the last batch instead of walking the queue index from
+  // its start (see EventBatchOptions::min_seq); from the start again at least every 5 s and
+  // whenever the backlog is drained, so rows of a crashed batch are never left behind.
+  auto now = Steady::now();
+  if (now >= next_full_scan_) next_min_seq_ = 0;
+  if (next_min_seq_ == 0) next_full_scan_ = now + kFullScanInterval;
+  batch.min_seq = next_min_seq_;
   batch.processor_id = options_.processor_id;
   batch.acquire_timeout = options_.db_timeout;
   Result<EventBatchResult> r = ProcessEventBatch(pool_, batch, evaluator);
@@ -220,6 +230,9 @@ Result<int64_t> EventProcessor::ProcessOneBatch() {
     return r.status();
   }
   MarkDatabaseOk();
+  const int64_t taken = r->claimed + r->orphans;
+  next_min_seq_ = taken >= options_.batch_size ? r->max_seq + 1 : 0;
+  if (batch.min_seq == 0 || taken > 0) lag_seconds_.store(r->oldest_age_seconds);
   // Counted only after COMMIT: a rolled-back batch did not happen.
   if (r->claimed > 0) {
     metrics_->evaluated->Inc({}, static_cast<double>(r->claimed));
@@ -235,7 +248,7 @@ Result<int64_t> EventProcessor::ProcessOneBatch() {
     metrics_->stage->Observe({"evaluate"}, r->evaluate_seconds);
     metrics_->stage->Observe({"commit"}, r->commit_seconds);
   }
-  return r->claimed + r->orphans;
+  return taken;
 }
 
 Result<int64_t> EventProcessor::Drain() {
@@ -323,8 +336,10 @@ void EventProcessor::Run() {
       if (!s.ok()) log_.Warn("partition maintenance failed", {{"error", s.ToString()}});
       next_maintenance = now + (s.ok() ? options_.maintenance_interval : milliseconds(60000));
     }
-    UpdateLag();
-    if (BackPressured()) continue;
+    if (BackPressured()) {
+      UpdateLag();  // not claiming, so the batches do not measure it
+      continue;
+    }
 
     Result<int64_t> n = ProcessOneBatch();
     if (!n.ok()) {

@@ -17,7 +17,8 @@
 //   auri_events_matched_total                       events that matched at least one trigger
 //   auri_trigger_evaluations_total{outcome}         matched | not_matched | error | skipped_open
 //   auri_action_jobs_created_total                  jobs inserted
-//   auri_processing_lag_seconds                     now − enqueue time of the oldest queued event
+//   auri_processing_lag_seconds                     now − enqueue time of the oldest event of the
+//                                                   last batch (0 when the queue is empty)
 //   auri_processor_stage_duration_seconds{stage}    claim | evaluate | commit, per batch
 //   auri_processor_batch_failures_total             batches rolled back
 //   auri_processor_backpressure                     1 while claiming is paused
@@ -116,6 +117,8 @@ class EventProcessor {
 
   std::chrono::steady_clock::time_point next_pending_check_{};
   std::chrono::steady_clock::time_point next_lag_update_{};
+  int64_t next_min_seq_ = 0;  // claim hint while draining a backlog (0: from the start)
+  std::chrono::steady_clock::time_point next_full_scan_{};
 };
 
 }  // namespace auri

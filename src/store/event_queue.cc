@@ -28,9 +28,10 @@ constexpr const char* kClaimSql =
     "e.block_hash, e.transaction_hash, e.log_index, e.registry, e.event_type, e.agent_id, "
     "e.\"timestamp\", e.owner, e.token_uri, e.metadata_key, e.metadata_value, e.client_address, "
     "e.feedback_index, e.score, e.tag1, e.tag2, e.file_uri, e.file_hash, e.validator_address, "
-    "e.request_uri, e.request_hash, e.response, e.response_uri, e.response_hash, e.tag "
+    "e.request_uri, e.request_hash, e.response, e.response_uri, e.response_hash, e.tag, "
+    "extract(epoch FROM clock_timestamp() - q.enqueued_at)::float8 "
     "FROM event_queue q LEFT JOIN events e ON e.id = q.event_id AND e.block_time = q.block_time "
-    "ORDER BY q.seq LIMIT $1 FOR UPDATE OF q SKIP LOCKED";
+    "WHERE q.seq >= $2 ORDER BY q.seq LIMIT $1 FOR UPDATE OF q SKIP LOCKED";
 
 // FOR NO KEY UPDATE: serialises processors on a trigger without blocking the FOR KEY SHARE lock
 // that the action_jobs foreign key takes. ORDER BY id: every processor locks in the same order,
@@ -152,12 +153,14 @@ Result<EventBatchResult> RunBatch(pqxx::connection& conn, const EventBatchOption
 
   // 1. Claim, under the claim lock (released once our triggers are locked, step 2).
   tx.exec(kClaimLockSql);
-  pqxx::result claimed = tx.exec_params(kClaimSql, options.limit);
+  pqxx::result claimed = tx.exec_params(kClaimSql, options.limit, options.min_seq);
   std::vector<QueuedEvent> events;
   std::vector<std::string> all_ids;
   events.reserve(claimed.size());
   for (const pqxx::row& r : claimed) {
     all_ids.push_back(r[1].as<std::string>());
+    result.max_seq = std::max(result.max_seq, r[0].as<int64_t>());
+    result.oldest_age_seconds = std::max(result.oldest_age_seconds, r[30].as<double>());
     if (!r[2].as<bool>()) {
       ++result.orphans;
       continue;
