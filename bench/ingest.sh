@@ -2,7 +2,7 @@
 # Ingestion and event-processor throughput, each against a reference measured in the same run:
 #   1. batched HTTP ingestion (POST /api/v1/events, 1000-event batches, 4 concurrent keep-alive
 #      clients) vs `COPY` of the same number of rows (same shape, other ids) into the same table
-#      through psql → ratio of events/s;
+#      by 4 concurrent psql sessions → ratio of events/s;
 #   2. single-event ingestion, 32 connections (wrk + Lua, one new event per request) vs
 #      `pgbench -c 32 -M prepared` doing the same one-row INSERT → ratio;
 #   3. event-processor throughput: events evaluated per second (100 triggers, batch 100) while it
@@ -75,7 +75,7 @@ kill -STOP "$PROC_PID"
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 COLS='id, chain_id, block_number, transaction_hash, log_index, registry, event_type, agent_id, "timestamp", block_time, client_address, feedback_index, score, tag1'
 
-echo "1. batched ingestion: $EVENTS events per round, 1000 per request, 4 clients; COPY of $EVENTS rows"
+echo "1. batched ingestion: $EVENTS events per round, 1000 per request, 4 clients; COPY of $EVENTS rows, 4 sessions"
 : > "$WORK/http.txt"; : > "$WORK/copy.txt"; : > "$WORK/batch_ratio.txt"
 for r in $(seq "$ROUNDS"); do
   /usr/bin/python3 bench/ingest_driver.py gen "$((2 * r))" "$EVENTS" 1000 "$WORK/http-$r"
@@ -84,8 +84,13 @@ for r in $(seq "$ROUNDS"); do
     "http://127.0.0.1:$API_PORT/api/v1/events" "$TOKEN" 4 "$WORK/http-$r")
   [ "$n" -eq "$EVENTS" ] || { echo "accepted $n of $EVENTS" >&2; exit 1; }
   h=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+  # The reference gets the same concurrency: 4 psql sessions, each COPYing a quarter.
+  split -n l/4 -d "$WORK/copy-$r/rows.csv" "$WORK/copy-$r/part-"
   t0=$(date +%s.%N)
-  "${PSQL[@]}" -c "\\copy events ($COLS) FROM '$WORK/copy-$r/rows.csv' WITH (FORMAT csv)"
+  for part in "$WORK/copy-$r"/part-*; do
+    "${PSQL[@]}" -c "\\copy events ($COLS) FROM '$part' WITH (FORMAT csv)" &
+  done
+  wait
   t1=$(date +%s.%N)
   c=$(awk -v n="$EVENTS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
   echo "$h" >> "$WORK/http.txt"; echo "$c" >> "$WORK/copy.txt"
