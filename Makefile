@@ -38,6 +38,7 @@ test-asan: deps
 
 bench-smoke: build
 	bench/http_health.sh --smoke
+	bench/ingest.sh --smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

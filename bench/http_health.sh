@@ -23,8 +23,10 @@ free_port() {
 }
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
 NGINX_PORT=$(free_port); API_PORT=$(free_port); PG_PORT=$(free_port); REDIS_PORT=$(free_port)
+PROC_PORT=$(free_port)
 AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT" --set api.threads=2
-      --set postgres.port="$PG_PORT" --set redis.port="$REDIS_PORT" --set log.level=warn)
+      --set postgres.port="$PG_PORT" --set redis.port="$REDIS_PORT" --set log.level=warn
+      --set processor.metrics_port="$PROC_PORT")
 
 cleanup() {
   "${AURI[@]}" down >/dev/null 2>&1 || true

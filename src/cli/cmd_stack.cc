@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/context.h"
+#include "cli/event_processor_component.h"
 #include "cli/exit_codes.h"
 #include "common/clock.h"
 #include "common/fs.h"
@@ -103,7 +104,8 @@ int RunSupervise(const CliContext& ctx) {
   std::vector<std::pair<Status, bool>> port_checks = {
       {CheckPortFree(c.postgres.host, c.postgres.port, "postgres.port"), c.EmbeddedPostgres()},
       {CheckPortFree(c.redis.host, c.redis.port, "redis.port"), c.EmbeddedRedis()},
-      {CheckPortFree(c.api.host, c.api.port, "api.port"), true}};
+      {CheckPortFree(c.api.host, c.api.port, "api.port"), true},
+      {CheckPortFree(c.processor.host, c.processor.metrics_port, "processor.metrics_port"), true}};
   for (const auto& [status, applies] : port_checks) {
     if (applies && !status.ok()) {
       StackState failed;
@@ -159,6 +161,8 @@ int RunSupervise(const CliContext& ctx) {
        [&c](pid_t pid, milliseconds t) { return WaitForGateway(c, pid, t); },
        [gateway_stop](pid_t pid) { return StopProcess(pid, SIGTERM, gateway_stop, true); },
        nullptr});
+  // The event-processor (issue 4): evaluates queued events, writes action jobs.
+  components.push_back(EventProcessorComponent(ctx));
 
   SupervisorOptions options;
   options.state_file = StateFile(c);
@@ -309,6 +313,8 @@ int RunStatus(const CliContext& ctx) {
         auto j = nlohmann::json::parse(r->body, nullptr, false);
         if (!j.is_discarded() && j.contains("status")) detail = j["status"].get<std::string>();
       }
+    } else if (alive && comp.name == "event-processor") {
+      healthy = EventProcessorHealthy(c, comp.port, &detail);
     }
     all_healthy = all_healthy && healthy;
     out["components"].push_back({{"name", comp.name},

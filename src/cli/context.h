@@ -28,6 +28,7 @@ int RunDown(const CliContext& ctx);
 int RunStatus(const CliContext& ctx);
 int RunMigrate(const CliContext& ctx);
 int RunApiGateway(const CliContext& ctx);
+int RunEventProcessor(const CliContext& ctx);
 struct IngestOptions {
   std::string file;  // JSON lines, one event per line
   int batch = 500;   // events per request, 1..1000

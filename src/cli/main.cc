@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
-      "  auri up                      start PostgreSQL, Redis and the api-gateway under ./var\n"
+      "  auri up                      start PostgreSQL, Redis, api-gateway, event-processor\n"
       "  auri status --json           each component's pid, port and health\n"
       "  auri down                    stop everything (data is kept)\n"
       "Exit codes: 0 ok, 1 check failed, 2 usage/config error, 3 dependency unavailable,\n"
@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations");
   migrate->add_flag("--json", json, "Print JSON");
   auto* gateway = app.add_subcommand("api-gateway", "Run the HTTP API server (foreground)");
+  auto* processor = app.add_subcommand("event-processor",
+                                       "Evaluate queued events against the triggers (foreground)");
 
   IngestOptions ingest_options;
   auto* ingest = app.add_subcommand("ingest", "Send a JSON-lines file of events to the gateway");
@@ -182,10 +184,11 @@ int main(int argc, char** argv) {
   std::string component = "cli";
   if (gateway->parsed()) component = "api-gateway";
   if (supervise->parsed()) component = "supervisor";
+  if (processor->parsed()) component = "event-processor";
   LogLevel level = LogLevel::kInfo;
   ParseLogLevel(config->log.level, &level);
   // Interactive commands keep stderr for warnings only; long-running roles log at the set level.
-  if (!gateway->parsed() && !supervise->parsed() && level < LogLevel::kWarn)
+  if (!gateway->parsed() && !supervise->parsed() && !processor->parsed() && level < LogLevel::kWarn)
     level = LogLevel::kWarn;
   Logger log(2, component, level);
 
@@ -204,6 +207,7 @@ int main(int argc, char** argv) {
   if (status->parsed()) return RunStatus(ctx);
   if (migrate->parsed()) return RunMigrate(ctx);
   if (gateway->parsed()) return RunApiGateway(ctx);
+  if (processor->parsed()) return RunEventProcessor(ctx);
   if (ingest->parsed()) return RunIngest(ctx, ingest_options);
   if (manifest_create->parsed()) return RunManifestCreate(ctx, manifest_options);
   if (verify->parsed()) return RunVerify(ctx, verify_command_options);

@@ -80,6 +80,23 @@ struct Config {
     int command_timeout_seconds = 0;
     int ready_timeout_seconds = 0;
   } backup;
+  struct Processor {  // the event-processor role
+    std::string host;
+    int metrics_port = 0;
+    int poll_interval_ms = 0;
+    int batch_size = 0;
+    int trigger_reload_seconds = 0;
+    int maintenance_interval_seconds = 0;
+    int partition_months_ahead = 0;
+  } processor;
+
+  struct Events {
+    int retention_days = 0;
+  } events;
+
+  struct Delivery {
+    int max_pending = 0;
+  } delivery;
 
   struct Log {
     std::string level;

@@ -4,58 +4,13 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "store/array_literal.h"
 #include "store/pg_error.h"
 
 namespace auri {
 namespace {
 
-// PostgreSQL array literals, built by hand because libpqxx 6.4 cannot pass a container as a
-// parameter. Every text element is double-quoted with '\' and '"' escaped, so no value can break
-// out of its element; NULL is the unquoted keyword. Values contain no NUL (validation rejects it).
-class ArrayLiteral {
- public:
-  void AddText(const std::string& value) {
-    Separator();
-    out_ += '"';
-    for (char c : value) {
-      if (c == '"' || c == '\\') out_ += '\\';
-      out_ += c;
-    }
-    out_ += '"';
-  }
-  void AddText(const std::optional<std::string>& value) {
-    if (value) {
-      AddText(*value);
-    } else {
-      AddNull();
-    }
-  }
-  void AddInt(int64_t value) {
-    Separator();
-    out_ += std::to_string(value);
-  }
-  template <typename T>
-  void AddInt(const std::optional<T>& value) {
-    if (value) {
-      AddInt(static_cast<int64_t>(*value));
-    } else {
-      AddNull();
-    }
-  }
-  std::string Finish() const { return "{" + out_ + "}"; }
-
- private:
-  void Separator() {
-    if (!first_) out_ += ',';
-    first_ = false;
-  }
-  void AddNull() {
-    Separator();
-    out_ += "NULL";
-  }
-  std::string out_;
-  bool first_ = true;
-};
+using store_internal::ArrayLiteral;
 
 // Columns in the order of the unnest() below.
 constexpr const char* kInsertSql =

@@ -1,0 +1,137 @@
+// `auri event-processor`: the event-processor role. Wires Config → PostgreSQL pool → the
+// EventProcessor loop, and serves /metrics and /health on processor.host:processor.metrics_port
+// with the api-gateway's Server and Router (two routes; none of the gateway's handlers). Runs
+// until SIGTERM/SIGINT; the batch in progress then commits before the process exits.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "api/health.h"
+#include "api/http.h"
+#include "api/router.h"
+#include "api/server.h"
+#include "cli/context.h"
+#include "cli/exit_codes.h"
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "common/version.h"
+#include "processor/event_processor.h"
+#include "store/pool.h"
+
+namespace auri {
+namespace {
+
+std::string ProcessorId() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+}
+
+// GET /health of the processor: {"status": "healthy"|"unhealthy", "database": ..., "triggers",
+// "lag_seconds", "backpressure", "version"}; 503 when the database has not answered recently.
+api::HttpResponse ProcessorHealthResponse(const EventProcessor& processor) {
+  EventProcessor::Health h = processor.CurrentHealth();
+  std::string body = "{\"status\":\"";
+  body += h.database_ok ? "healthy" : "unhealthy";
+  body += "\",\"database\":\"";
+  body += h.database_ok ? "connected" : "disconnected";
+  body += "\",\"triggers\":" + std::to_string(h.triggers);
+  body += ",\"lag_seconds\":" + std::to_string(h.lag_seconds);
+  body += ",\"backpressure\":";
+  body += h.backpressure ? "true" : "false";
+  body += ",\"version\":\"";
+  AppendJsonEscaped(&body, kVersion);
+  body += "\"}";
+  api::HttpResponse r = api::JsonResponse(h.database_ok ? 200 : 503, std::move(body));
+  if (!h.database_ok) r.headers.Set("Retry-After", "5");
+  return r;
+}
+
+}  // namespace
+
+int RunEventProcessor(const CliContext& ctx) {
+  const Config& c = ctx.config;
+  // Block the stop signals in every thread (the server's threads inherit the mask); one thread
+  // waits for them synchronously and asks the loop to stop.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  MetricsRegistry metrics;
+  SystemClock clock;
+  PoolOptions pool_options;
+  pool_options.dsn = c.DatabaseDsn();
+  pool_options.size = std::min(c.postgres.pool_size, 4);
+  pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
+  ConnectionPool pool(pool_options);
+
+  EventProcessorOptions options;
+  options.processor_id = ProcessorId();
+  options.dsn = c.DatabaseDsn();
+  options.batch_size = c.processor.batch_size;
+  options.poll_interval = std::chrono::milliseconds(c.processor.poll_interval_ms);
+  options.trigger_reload_interval = std::chrono::seconds(c.processor.trigger_reload_seconds);
+  options.maintenance_interval = std::chrono::seconds(c.processor.maintenance_interval_seconds);
+  options.partition_months_ahead = c.processor.partition_months_ahead;
+  options.retention_days = c.events.retention_days;
+  options.max_pending_jobs = c.delivery.max_pending;
+  options.db_timeout = std::chrono::milliseconds(c.postgres.connect_timeout_seconds * 1000);
+  EventProcessor processor(pool, options, ctx.log, metrics, clock);
+
+  Status started = processor.Start();
+  if (!started.ok()) return ReportFailure(started.WithContext("starting the event-processor"));
+
+  auto routes = api::Router::Create(
+      {{.method = "GET",
+        .pattern = "/health",
+        .handler =
+            [&processor](const api::HttpRequest&) { return ProcessorHealthResponse(processor); },
+        .probe = true,
+        .description = "Event-processor health"},
+       {.method = "GET",
+        .pattern = "/metrics",
+        .handler = [&metrics](const api::HttpRequest&) { return api::MetricsResponse(metrics); },
+        .probe = true,
+        .description = "Prometheus metrics"}});
+  if (!routes.ok()) return ReportFailure(routes.status());
+  Config::Api http = c.api;
+  http.host = c.processor.host;
+  http.port = c.processor.metrics_port;
+  http.threads = 1;
+  http.cors_origins.clear();
+  api::Server server(http, ctx.log, metrics, std::move(routes).value());
+  Status listening = server.Start();
+  if (!listening.ok()) return ReportFailure(listening);
+
+  std::atomic<bool> done{false};
+  std::thread signal_thread([&] {
+    timespec tick{0, 200 * 1000 * 1000};
+    while (!done.load()) {
+      int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        ctx.log.Info("stop requested; finishing the current batch", {{"signal", sig}});
+        processor.RequestStop();
+        return;
+      }
+    }
+  });
+
+  ctx.log.Info("event-processor running",
+               {{"processor_id", options.processor_id},
+                {"metrics", "http://" + http.host + ":" + std::to_string(server.port())},
+                {"version", kVersion}});
+  processor.Run();
+  done.store(true);
+  signal_thread.join();
+  Status stopped = server.Stop(std::chrono::seconds(5));
+  ctx.log.Info("event-processor stopped", {{"clean", stopped.ok()}});
+  return kExitOk;
+}
+
+}  // namespace auri

@@ -1,0 +1,77 @@
+#include "store/notification_listener.h"
+
+#include <pqxx/pqxx>
+
+#include "store/pg_error.h"
+
+namespace auri {
+namespace {
+
+class Receiver final : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn, const std::string& channel, std::set<std::string>* seen)
+      : pqxx::notification_receiver(conn, channel), seen_(seen) {}
+  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override {
+    seen_->insert(channel());
+  }
+
+ private:
+  std::set<std::string>* seen_;
+};
+
+}  // namespace
+
+struct NotificationListener::State {
+  std::string dsn;
+  std::vector<std::string> channels;
+  std::set<std::string> seen;
+  // Receivers UNLISTEN in their destructor, so they go before the connection.
+  std::unique_ptr<pqxx::connection> conn;
+  std::vector<std::unique_ptr<Receiver>> receivers;
+
+  void Close() {
+    try {
+      receivers.clear();
+    } catch (...) {  // UNLISTEN on a dead connection: nothing to undo
+    }
+    conn.reset();
+  }
+};
+
+NotificationListener::NotificationListener(std::string dsn, std::vector<std::string> channels)
+    : state_(std::make_unique<State>()) {
+  state_->dsn = std::move(dsn);
+  state_->channels = std::move(channels);
+}
+
+NotificationListener::~NotificationListener() { state_->Close(); }
+
+Result<NotificationListener::Wakeup> NotificationListener::Wait(std::chrono::milliseconds timeout) {
+  Wakeup wakeup;
+  State& s = *state_;
+  try {
+    if (!s.conn || !s.conn->is_open()) {
+      s.Close();
+      s.conn = std::make_unique<pqxx::connection>(s.dsn);
+      for (const std::string& channel : s.channels) {
+        s.receivers.push_back(std::make_unique<Receiver>(*s.conn, channel, &s.seen));
+      }
+      wakeup.reconnected = true;
+    }
+    s.seen.clear();
+    if (timeout.count() > 0) {
+      long ms = static_cast<long>(timeout.count());
+      s.conn->await_notification(ms / 1000, (ms % 1000) * 1000);
+    }
+    s.conn->get_notifs();  // anything else that arrived meanwhile
+    wakeup.channels = std::move(s.seen);
+    s.seen.clear();
+    return wakeup;
+  } catch (const std::exception& e) {
+    s.Close();
+    Status st = store_internal::StatusFromException(e, "listening for notifications");
+    return Unavailable(st.message());
+  }
+}
+
+}  // namespace auri

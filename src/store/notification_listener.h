@@ -1,0 +1,41 @@
+#pragma once
+// LISTEN on a dedicated PostgreSQL connection (NOTIFY is a wake-up only: every user also polls,
+// so a lost notification or a dropped connection costs latency, never data).
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace auri {
+
+class NotificationListener {
+ public:
+  // Does not connect; the first Wait does. `dsn` is a libpq DSN (its connect_timeout bounds the
+  // connect).
+  NotificationListener(std::string dsn, std::vector<std::string> channels);
+  ~NotificationListener();
+  NotificationListener(const NotificationListener&) = delete;
+  NotificationListener& operator=(const NotificationListener&) = delete;
+
+  struct Wakeup {
+    std::set<std::string> channels;  // channels that were notified
+    // True when this call (re)connected: notifications sent while disconnected are lost, so
+    // the caller should treat every channel as notified.
+    bool reconnected = false;
+  };
+
+  // Connects and LISTENs if not connected, then waits at most `timeout` for notifications
+  // (0 = only collect what already arrived). Errors: kUnavailable when the connection cannot be
+  // opened or was lost (it is reopened by the next call); the call then returns at once, so the
+  // caller waits by itself before polling.
+  Result<Wakeup> Wait(std::chrono::milliseconds timeout);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace auri
