@@ -347,6 +347,13 @@ int RunStatus(const CliContext& ctx) {
         auto j = nlohmann::json::parse(r->body, nullptr, false);
         if (!j.is_discarded() && j.contains("status")) detail = j["status"].get<std::string>();
       }
+    } else if (alive && comp.name == "action-workers") {
+      // Its metrics endpoint answers /health; without one (port 0), running is all we know.
+      healthy = comp.port == 0 ||
+                [&] {
+                  auto r = HttpGet("127.0.0.1", comp.port, "/health", milliseconds(2000));
+                  return r.ok() && r->status == 200;
+                }();
     }
     all_healthy = all_healthy && healthy;
     out["components"].push_back({{"name", comp.name},

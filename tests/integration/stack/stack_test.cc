@@ -28,6 +28,7 @@ class StackTest : public ::testing::Test {
     ::chmod(home_.c_str(), 0755);
     api_port_ = testing::FreePort();
     pg_port_ = testing::FreePort();
+    metrics_port_ = testing::FreePort();
     redis_port_ = testing::FreePort();
   }
   static void TearDownTestSuite() {
@@ -45,7 +46,9 @@ class StackTest : public ::testing::Test {
                                      "--set",
                                      "postgres.port=" + std::to_string(pg_port_),
                                      "--set",
-                                     "redis.port=" + std::to_string(redis_port_)};
+                                     "redis.port=" + std::to_string(redis_port_),
+                                     "--set",
+                                     "delivery.metrics_port=" + std::to_string(metrics_port_)};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, "", timeout);
   }
@@ -78,13 +81,14 @@ class StackTest : public ::testing::Test {
   }
 
   static std::string home_;
-  static int api_port_, pg_port_, redis_port_;
+  static int api_port_, pg_port_, redis_port_, metrics_port_;
 };
 
 std::string StackTest::home_;
 int StackTest::api_port_ = 0;
 int StackTest::pg_port_ = 0;
 int StackTest::redis_port_ = 0;
+int StackTest::metrics_port_ = 0;
 
 TEST_F(StackTest, UpPrintsTheUrlAndACurlAndReportsHealthy) {
   auto r = Auri({"up"}, seconds(120));
@@ -119,7 +123,8 @@ TEST_F(StackTest, StatusJsonListsEveryComponentHealthy) {
     names.push_back(c["name"]);
     EXPECT_TRUE(c["healthy"].get<bool>()) << c.dump();
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"postgres", "redis", "api-gateway"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"postgres", "redis", "api-gateway", "action-workers"}));
 }
 
 TEST_F(StackTest, KilledComponentIsRestartedBySupervisor) {
