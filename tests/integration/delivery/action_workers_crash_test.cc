@@ -11,6 +11,7 @@
 #include "secrets/master_key.h"
 #include "secrets/secret_store.h"
 #include "stack/process.h"
+#include "tests/integration/delivery/delivery_test_util.h"
 #include "tests/integration/delivery/http_receiver.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/store/store_test_util.h"
@@ -49,9 +50,7 @@ TEST(ActionWorkersProcess, KillNineWithJobsInFlightThenRestartDeliversEachJobOnc
     return resp;
   });
 
-  std::string org = QueryValue(dsn,
-                               "INSERT INTO organizations (name, slug) VALUES ('o', 'o') "
-                               "RETURNING id");
+  std::string org = CreateOrganizationWithOwner(dsn);
   std::string trigger =
       QueryValue(dsn, "INSERT INTO triggers (organization_id, name, registry) VALUES ('" + org +
                           "', 't', 'identity') RETURNING id");

@@ -15,6 +15,7 @@
 #include "delivery/worker.h"
 #include "store/job_repository.h"
 #include "store/pool.h"
+#include "tests/integration/delivery/delivery_test_util.h"
 #include "tests/integration/delivery/http_receiver.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/store/store_test_util.h"
@@ -67,8 +68,7 @@ class ActionWorkersTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dsn_ = CreateMigratedDatabase();
-    org_ = QueryValue(dsn_, "INSERT INTO organizations (name, slug) VALUES ('o', 'o-" +
-                                RandomHex(4) + "') RETURNING id");
+    org_ = CreateOrganizationWithOwner(dsn_);
     trigger_ = QueryValue(dsn_, "INSERT INTO triggers (organization_id, name, registry) VALUES ('" +
                                     org_ + "', 'my trigger', 'reputation') RETURNING id");
     PoolOptions po;
