@@ -10,6 +10,7 @@
 #include "common/random.h"
 #include "secrets/master_key.h"
 #include "secrets/secret_store.h"
+#include "stack/net_probe.h"
 #include "stack/process.h"
 #include "tests/integration/delivery/delivery_test_util.h"
 #include "tests/integration/delivery/http_receiver.h"
@@ -93,13 +94,23 @@ TEST(ActionWorkersProcess, KillNineWithJobsInFlightThenRestartDeliversEachJobOnc
       QueryValue(dsn, "SELECT count(*) FROM action_jobs WHERE status = 'running'");
   EXPECT_GT(std::stoi(running), 0) << "the kill should have left leased jobs behind";
 
+  // The restarted worker serves its metrics, which must show the deliveries it made.
+  int metrics_port = FreePort();
+  spawn.argv[spawn.argv.size() - 2] = "delivery.metrics_port=" + std::to_string(metrics_port);
   auto second = Spawn(spawn);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   bool all = PollUntil(seconds(60), [&] {
     return QueryValue(dsn, "SELECT count(*) FROM action_jobs WHERE status = 'succeeded'") ==
            std::to_string(kJobs);
   });
+  auto metrics = HttpGet("127.0.0.1", metrics_port, "/metrics", seconds(2));
   (void)StopProcess(*second, SIGTERM, seconds(15), true);
+  ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
+  EXPECT_NE(metrics->body.find("auri_delivery_jobs_succeeded_total{type=\"webhook\"}"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("auri_delivery_latency_seconds_bucket"), std::string::npos);
+  EXPECT_NE(metrics->body.find("auri_delivery_queue_pending"), std::string::npos);
   ASSERT_TRUE(all) << QueryValue(dsn,
                                  "SELECT string_agg(status || '=' || n, ',') FROM "
                                  "(SELECT status, count(*) n FROM action_jobs GROUP BY 1) s");
@@ -115,6 +126,47 @@ TEST(ActionWorkersProcess, KillNineWithJobsInFlightThenRestartDeliversEachJobOnc
   EXPECT_EQ(QueryValue(dsn, "SELECT count(*) FROM action_results"), std::to_string(kJobs));
   std::printf("[ metrics  ] %zu requests for %d jobs (%zu re-deliveries after kill -9)\n",
               receiver.Count(), kJobs, receiver.Count() - kJobs);
+}
+
+TEST(JobsCommand, ListsDeadLettersAndReplaysThem) {
+  std::string dsn = CreateMigratedDatabase();
+  std::string home = GetServices().home + "/jobs-" + RandomHex(4);
+  std::string org = CreateOrganizationWithOwner(dsn);
+  std::string trigger =
+      QueryValue(dsn, "INSERT INTO triggers (organization_id, name, registry) VALUES ('" + org +
+                          "', 't', 'identity') RETURNING id");
+  std::string job = QueryValue(
+      dsn,
+      "INSERT INTO action_jobs (trigger_id, event_id, action_type, config, event_data, "
+      "status, attempts, last_error, last_status_code) VALUES ('" +
+          trigger +
+          "', 'ev-1', 'webhook', '{}', '{}', 'dead', 5, 'unexpected HTTP status 500', 500) "
+          "RETURNING id");
+  std::vector<std::string> base = {AuriBinary(), "--set", "general.home=" + home, "--set",
+                                   "postgres.dsn=" + dsn};
+  auto list_argv = base;
+  list_argv.insert(list_argv.end(), {"jobs", "dead-letters", "--trigger", trigger, "--json"});
+  auto listed = RunCommand(list_argv, "", seconds(30));
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->exit_code, 0) << listed->output;
+  auto j = nlohmann::json::parse(listed->output);
+  ASSERT_EQ(j.size(), 1u) << listed->output;
+  EXPECT_EQ(j[0]["id"], job);
+  EXPECT_EQ(j[0]["last_status_code"], 500);
+
+  auto replay_argv = base;
+  replay_argv.insert(replay_argv.end(), {"jobs", "replay", job});
+  auto replayed = RunCommand(replay_argv, "", seconds(30));
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_EQ(replayed->exit_code, 0) << replayed->output;
+  EXPECT_EQ(
+      QueryValue(dsn, "SELECT status || ':' || attempts FROM action_jobs WHERE id = '" + job + "'"),
+      "pending:0");
+  // Replaying it again fails: it is no longer a dead letter.
+  auto again = RunCommand(replay_argv, "", seconds(30));
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->exit_code, 0);
+  EXPECT_NE(again->output.find("is not a dead letter"), std::string::npos) << again->output;
 }
 
 }  // namespace
