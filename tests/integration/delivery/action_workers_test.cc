@@ -98,8 +98,10 @@ class ActionWorkersTest : public ::testing::Test {
   }
 
   void StartWorker(delivery::PrivateDestinations policy = delivery::PrivateDestinations::kAllow,
-                   std::string telegram_base = "", std::string telegram_token = "") {
+                   std::string telegram_base = "", std::string telegram_token = "",
+                   int per_host_concurrency = 32) {
     delivery::WorkerOptions o;
+    o.per_host_concurrency = per_host_concurrency;
     o.owner = "test:" + RandomHex(4);
     o.lease = seconds(60);
     o.poll_interval = milliseconds(100);
@@ -350,6 +352,46 @@ TEST_F(ActionWorkersTest, ExpiredLeaseIsReclaimedAndGracefulStopReleasesLeases) 
   EXPECT_EQ(*released, 1);
   EXPECT_EQ(JobField(job, "status"), "pending");
   EXPECT_EQ(JobField(job, "lease_owner"), "");
+}
+
+TEST_F(ActionWorkersTest, PerHostCapLimitsConcurrentRequestsToOneReceiver) {
+  std::atomic<int> current{0}, peak{0};
+  HttpReceiver receiver([&](const ReceivedRequest&, int) {
+    int now = ++current;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+    --current;
+    return ReceiverResponse{};
+  });
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 8; ++i) jobs.push_back(InsertJob({{"url", receiver.Url()}}));
+  StartWorker(delivery::PrivateDestinations::kAllow, "", "", /*per_host_concurrency=*/2);
+  for (const auto& j : jobs) ASSERT_TRUE(WaitForStatus(j, "succeeded", seconds(15)));
+  EXPECT_EQ(peak.load(), 2);
+}
+
+TEST_F(ActionWorkersTest, PurgeDeletesFinishedJobsOlderThanRetentionOnly) {
+  auto insert = [&](const std::string& status, const std::string& age) {
+    return QueryValue(
+        dsn_,
+        "INSERT INTO action_jobs (trigger_id, event_id, action_type, config, event_data, "
+        "status, created_at, updated_at) VALUES ('" +
+            trigger_ + "', 'ev-" + RandomHex(4) + "', 'webhook', '{}', '{}', '" + status +
+            "', now() - interval '" + age + "', now() - interval '" + age + "') RETURNING id");
+  };
+  std::string old_done = insert("succeeded", "40 days");
+  std::string old_dead = insert("dead", "31 days");
+  std::string old_pending = insert("pending", "40 days");  // never purged: not finished
+  std::string recent = insert("succeeded", "1 day");
+  auto purged = PurgeOldJobs(*pool_, std::chrono::hours(24 * 30), seconds(5));
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_EQ(*purged, 2);
+  EXPECT_EQ(JobField(old_done, "status"), "");
+  EXPECT_EQ(JobField(old_dead, "status"), "");
+  EXPECT_EQ(JobField(old_pending, "status"), "pending");
+  EXPECT_EQ(JobField(recent, "status"), "succeeded");
 }
 
 }  // namespace
