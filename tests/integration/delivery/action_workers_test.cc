@@ -13,6 +13,8 @@
 #include "common/metrics.h"
 #include "common/random.h"
 #include "delivery/worker.h"
+#include "stack/net_probe.h"
+#include "stack/process.h"
 #include "store/job_repository.h"
 #include "store/pool.h"
 #include "tests/integration/delivery/delivery_test_util.h"
@@ -319,6 +321,55 @@ TEST_F(ActionWorkersTest, TelegramMessageIsSentWithEscapedValues) {
   EXPECT_EQ(body["chat_id"], "-1001");
   EXPECT_EQ(body["text"], "*NewFeedback* tag fast\\_and\\_good");
   EXPECT_EQ(body["parse_mode"], "MarkdownV2");
+}
+
+// Against telegram-test-api (an npm Telegram Bot API emulator, installed by scripts/install-deps):
+// the message the emulator stored for the bot is exactly the escaped text.
+TEST_F(ActionWorkersTest, TelegramMessageReachesTheTelegramTestApiEmulator) {
+  std::string dir = std::string(AURI_SOURCE_DIR) + "/tests/integration/delivery/telegram-test-api";
+  if (::access((dir + "/node_modules/telegram-test-api").c_str(), F_OK) != 0 ||
+      ::access("/usr/bin/node", X_OK) != 0) {
+    GTEST_SKIP() << "telegram-test-api is not installed: run scripts/install-deps";
+  }
+  int port = FreePort();
+  SpawnOptions spawn;
+  spawn.argv = {"/usr/bin/node", dir + "/server.js", std::to_string(port)};
+  spawn.cwd = dir;
+  spawn.parent_death_signal = SIGKILL;
+  auto node = Spawn(spawn);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  struct Stop {
+    pid_t pid;
+    ~Stop() { (void)StopProcess(pid, SIGTERM, seconds(5), true); }
+  } stop{*node};
+  ASSERT_TRUE(PollUntil(seconds(20), [&] {
+    auto r = HttpGet("127.0.0.1", port, "/", milliseconds(500));
+    return r.ok();
+  })) << "emulator did not listen";
+
+  const std::string token = "4242:TEST-token";
+  std::string job = InsertJob(
+      {{"chat_id", "1001"}, {"message_template", "*{{event_type}}* tag {{tag1}} score {{score}}"}},
+      "telegram");
+  StartWorker(delivery::PrivateDestinations::kAllow, "http://127.0.0.1:" + std::to_string(port),
+              token);
+  ASSERT_TRUE(WaitForStatus(job, "succeeded", seconds(10))) << JobField(job, "last_error");
+
+  std::string body = nlohmann::json({{"token", token}}).dump();
+  std::string request =
+      "POST /getUpdatesHistory HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  auto reply = TcpExchange("127.0.0.1", port, request, seconds(5));
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  auto json = nlohmann::json::parse(reply->substr(reply->find("\r\n\r\n") + 4), nullptr, false);
+  ASSERT_TRUE(json.is_object()) << *reply;
+  ASSERT_EQ(json["result"].size(), 1u) << *reply;
+  const auto& message = json["result"][0]["message"];
+  // Substituted values are escaped; the template's own MarkdownV2 (the bold stars) is kept.
+  EXPECT_EQ(message["text"], "*NewFeedback* tag fast\\_and\\_good score 87") << *reply;
+  EXPECT_EQ(message["parse_mode"], "MarkdownV2");
+  EXPECT_EQ(message["chat_id"], "1001");
 }
 
 TEST_F(ActionWorkersTest, TelegramWithoutTokenIsDeadWithClearError) {
