@@ -164,6 +164,48 @@ int RunSupervise(const CliContext& ctx) {
   // The event-processor (issue 4): evaluates queued events, writes action jobs.
   components.push_back(EventProcessorComponent(ctx));
 
+  // --- action-workers (delivery; spec 30-delivery.md) ---
+  // Ready when its metrics endpoint answers /health (or, without one, when it is still running
+  // after a moment). Stop: SIGTERM, then up to the shutdown grace + lease release.
+  std::string workers_log = c.LogDir() + "/action-workers.log";
+  components.push_back(
+      {"action-workers", c.delivery.metrics_port,
+       [&ctx, workers_log]() {
+         SpawnOptions spawn;
+         spawn.argv = {ctx.self_exe};
+         spawn.argv.insert(spawn.argv.end(), ctx.config_args.begin(), ctx.config_args.end());
+         spawn.argv.push_back("action-workers");
+         spawn.log_file = workers_log;
+         spawn.parent_death_signal = SIGTERM;
+         return Spawn(spawn);
+       },
+       [&c, workers_log](pid_t pid, milliseconds t) -> Status {
+         auto start = std::chrono::steady_clock::now();
+         auto deadline = start + t;
+         while (true) {
+           if (c.delivery.metrics_port != 0) {
+             auto r = HttpGet("127.0.0.1", c.delivery.metrics_port, "/health", milliseconds(500));
+             if (r.ok() && r->status == 200) return Status::Ok();
+           }
+           auto exited = WaitForExit(pid, milliseconds(0));
+           if (exited.ok()) {
+             return Unavailable("action-workers " + DescribeWaitStatus(*exited) +
+                                "; last lines of " + workers_log + ":\n" +
+                                TailOfFile(workers_log, 8));
+           }
+           if (c.delivery.metrics_port == 0 &&
+               std::chrono::steady_clock::now() - start > std::chrono::seconds(1)) {
+             return Status::Ok();
+           }
+           if (std::chrono::steady_clock::now() >= deadline) {
+             return DeadlineExceeded("action-workers did not answer /health in time");
+           }
+           std::this_thread::sleep_for(milliseconds(100));
+         }
+       },
+       [](pid_t pid) { return StopProcess(pid, SIGTERM, seconds(15), true); }, nullptr});
+  // --- end action-workers ---
+
   SupervisorOptions options;
   options.state_file = StateFile(c);
   options.url = c.ApiBaseUrl();
@@ -315,6 +357,13 @@ int RunStatus(const CliContext& ctx) {
       }
     } else if (alive && comp.name == "event-processor") {
       healthy = EventProcessorHealthy(c, comp.port, &detail);
+    } else if (alive && comp.name == "action-workers") {
+      // Its metrics endpoint answers /health; without one (port 0), running is all we know.
+      healthy = comp.port == 0 ||
+                [&] {
+                  auto r = HttpGet("127.0.0.1", comp.port, "/health", milliseconds(2000));
+                  return r.ok() && r->status == 200;
+                }();
     }
     all_healthy = all_healthy && healthy;
     out["components"].push_back({{"name", comp.name},

@@ -73,6 +73,14 @@ int RunDrCheck(const CliContext& ctx, const std::string& dsn);
 int RunDrStatus(const CliContext& ctx);
 int RunInstanceRemove(const CliContext& ctx, const std::string& name);
 int RunSecretsList(const CliContext& ctx);
+int RunActionWorkers(const CliContext& ctx);
+struct JobsOptions {
+  std::string trigger;  // --trigger / --all-for-trigger
+  std::string job_id;   // replay: one job
+  int limit = 100;      // dead-letters: most rows listed
+};
+int RunJobsDeadLetters(const CliContext& ctx, const JobsOptions& options);
+int RunJobsReplay(const CliContext& ctx, const JobsOptions& options);
 int RunSecretsShow(const CliContext& ctx, const std::string& name, bool reveal);
 
 }  // namespace auri

@@ -61,6 +61,22 @@ int main(int argc, char** argv) {
   auto* processor = app.add_subcommand("event-processor",
                                        "Evaluate queued events against the triggers (foreground)");
 
+  auto* action_workers = app.add_subcommand(
+      "action-workers", "Deliver action jobs: webhooks and Telegram messages (foreground)");
+
+  JobsOptions jobs_options;
+  auto* jobs = app.add_subcommand("jobs", "Inspect and replay dead letters");
+  jobs->require_subcommand(1);
+  auto* jobs_dead = jobs->add_subcommand("dead-letters", "List dead jobs, newest first");
+  jobs_dead->add_option("--trigger", jobs_options.trigger, "Only this trigger's jobs");
+  jobs_dead->add_option("--limit", jobs_options.limit, "Most jobs listed (default 100)");
+  jobs_dead->add_flag("--json", json, "Print JSON");
+  auto* jobs_replay = jobs->add_subcommand("replay", "Make dead jobs pending again");
+  jobs_replay->add_option("id", jobs_options.job_id, "Job id");
+  jobs_replay->add_option("--all-for-trigger", jobs_options.trigger,
+                          "Replay every dead job of this trigger");
+  jobs_replay->add_flag("--json", json, "Print JSON");
+
   IngestOptions ingest_options;
   auto* ingest = app.add_subcommand("ingest", "Send a JSON-lines file of events to the gateway");
   ingest->add_option("file", ingest_options.file, "File with one event object per line")
@@ -183,12 +199,14 @@ int main(int argc, char** argv) {
 
   std::string component = "cli";
   if (gateway->parsed()) component = "api-gateway";
+  if (action_workers->parsed()) component = "action-workers";
   if (supervise->parsed()) component = "supervisor";
   if (processor->parsed()) component = "event-processor";
   LogLevel level = LogLevel::kInfo;
   ParseLogLevel(config->log.level, &level);
   // Interactive commands keep stderr for warnings only; long-running roles log at the set level.
-  if (!gateway->parsed() && !supervise->parsed() && !processor->parsed() && level < LogLevel::kWarn)
+  if (!gateway->parsed() && !supervise->parsed() && !processor->parsed() &&
+      !action_workers->parsed() && level < LogLevel::kWarn)
     level = LogLevel::kWarn;
   Logger log(2, component, level);
 
@@ -224,6 +242,9 @@ int main(int argc, char** argv) {
   if (dr_check->parsed()) return RunDrCheck(ctx, check_dsn);
   if (dr_status->parsed()) return RunDrStatus(ctx);
   if (instance_remove->parsed()) return RunInstanceRemove(ctx, instance_name);
+  if (action_workers->parsed()) return RunActionWorkers(ctx);
+  if (jobs_dead->parsed()) return RunJobsDeadLetters(ctx, jobs_options);
+  if (jobs_replay->parsed()) return RunJobsReplay(ctx, jobs_options);
   if (secrets_list->parsed()) return RunSecretsList(ctx);
   if (secrets_show->parsed()) return RunSecretsShow(ctx, secret_name, reveal);
   if (config_show->parsed()) {

@@ -175,6 +175,35 @@ const Option kOptions[] = {
     {"delivery.max_pending", Kind::kInt, "100000", 1, 1000000000,
      "Back pressure: above this many pending action jobs the event-processor stops claiming.",
      FIELD(delivery.max_pending)},
+    {"delivery.concurrency", Kind::kInt, "256", 1, 10000,
+     "Requests in flight per action-workers process (one curl-multi event loop).",
+     FIELD(delivery.concurrency)},
+    {"delivery.per_host_concurrency", Kind::kInt, "32", 1, 10000,
+     "Requests in flight to one destination host, so a slow receiver cannot starve the others.",
+     FIELD(delivery.per_host_concurrency)},
+    {"delivery.lease_seconds", Kind::kInt, "60", 1, 3600,
+     "Lease on a claimed job; a dead worker's jobs become claimable again after it.",
+     FIELD(delivery.lease_seconds)},
+    {"delivery.poll_interval_ms", Kind::kInt, "1000", 10, 1000,
+     "Polling fallback for due jobs (retries, missed NOTIFYs); LISTEN wakes workers sooner.",
+     FIELD(delivery.poll_interval_ms)},
+    {"delivery.max_attempts", Kind::kInt, "5", 1, 100,
+     "Most delivery attempts of one job (caps the job's own max_attempts) before it is dead.",
+     FIELD(delivery.max_attempts)},
+    {"delivery.retention_days", Kind::kInt, "30", 1, 3650,
+     "Finished jobs and results older than this are purged (hourly).",
+     FIELD(delivery.retention_days)},
+    {"delivery.allow_private_destinations", Kind::kString, "auto", 0, 0,
+     "true | false | auto. Whether deliveries may reach loopback, private, link-local or metadata "
+     "addresses. auto = false, except loopback with the embedded stack (`auri up` without "
+     "postgres.dsn), which logs a warning at start.",
+     FIELD(delivery.allow_private_destinations)},
+    {"delivery.metrics_port", Kind::kInt, "8482", 0, 65535,
+     "Port of the action-workers' Prometheus /metrics endpoint on 127.0.0.1; 0 = none.",
+     FIELD(delivery.metrics_port)},
+    {"telegram.api_base", Kind::kString, "https://api.telegram.org", 0, 0,
+     "Base URL of the Telegram Bot API (tests point it at a local fake).",
+     FIELD(telegram.api_base)},
     {"log.level", Kind::kString, "info", 0, 0, "debug | info | warn | error.", FIELD(log.level)},
     {"auth.argon2", Kind::kString, "interactive", 0, 0,
      "Argon2id cost for passwords and API keys: interactive (64 MiB, the default) | moderate "
@@ -340,6 +369,11 @@ Status Validate(const Config& c) {
   if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0) {
     return InvalidArgument("option redis.url: expected redis://host:port, got '" + c.redis.url +
                            "'");
+  }
+  const std::string& apd = c.delivery.allow_private_destinations;
+  if (apd != "true" && apd != "false" && apd != "auto") {
+    return InvalidArgument(
+        "option delivery.allow_private_destinations: expected true|false|auto, got '" + apd + "'");
   }
   return Status::Ok();
 }

@@ -56,7 +56,7 @@ struct Config {
     int starter_per_hour = 0;
     int pro_per_hour = 0;
     int enterprise_per_hour = 0;
-    int login_per_minute = 0;  // per client IP on /auth/login and /auth/register
+    int login_per_minute = 0;                  // per client IP on /auth/login and /auth/register
     std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For is believed
   } rate_limit;
 
@@ -94,9 +94,22 @@ struct Config {
     int retention_days = 0;
   } events;
 
+
   struct Delivery {
-    int max_pending = 0;
+    int max_pending = 0;  // the event-processor stops claiming above this many pending jobs
+    int concurrency = 0;
+    int per_host_concurrency = 0;
+    int lease_seconds = 0;
+    int poll_interval_ms = 0;
+    int max_attempts = 0;
+    int retention_days = 0;
+    std::string allow_private_destinations;  // "true" | "false" | "auto"
+    int metrics_port = 0;                    // 0 = no metrics endpoint
   } delivery;
+
+  struct Telegram {
+    std::string api_base;
+  } telegram;
 
   struct Log {
     std::string level;

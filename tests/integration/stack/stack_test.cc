@@ -28,6 +28,7 @@ class StackTest : public ::testing::Test {
     ::chmod(home_.c_str(), 0755);
     api_port_ = testing::FreePort();
     pg_port_ = testing::FreePort();
+    metrics_port_ = testing::FreePort();
     redis_port_ = testing::FreePort();
     processor_port_ = testing::FreePort();
   }
@@ -48,7 +49,9 @@ class StackTest : public ::testing::Test {
                                      "--set",
                                      "redis.port=" + std::to_string(redis_port_),
                                      "--set",
-                                     "processor.metrics_port=" + std::to_string(processor_port_)};
+                                     "processor.metrics_port=" + std::to_string(processor_port_),
+                                     "--set",
+                                     "delivery.metrics_port=" + std::to_string(metrics_port_)};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, "", timeout);
   }
@@ -81,7 +84,7 @@ class StackTest : public ::testing::Test {
   }
 
   static std::string home_;
-  static int api_port_, pg_port_, redis_port_, processor_port_;
+  static int api_port_, pg_port_, redis_port_, processor_port_, metrics_port_;
 };
 
 std::string StackTest::home_;
@@ -89,6 +92,7 @@ int StackTest::api_port_ = 0;
 int StackTest::pg_port_ = 0;
 int StackTest::redis_port_ = 0;
 int StackTest::processor_port_ = 0;
+int StackTest::metrics_port_ = 0;
 
 TEST_F(StackTest, UpPrintsTheUrlAndACurlAndReportsHealthy) {
   auto r = Auri({"up"}, seconds(120));
@@ -124,7 +128,8 @@ TEST_F(StackTest, StatusJsonListsEveryComponentHealthy) {
     EXPECT_TRUE(c["healthy"].get<bool>()) << c.dump();
   }
   EXPECT_EQ(names,
-            (std::vector<std::string>{"postgres", "redis", "api-gateway", "event-processor"}));
+            (std::vector<std::string>{"postgres", "redis", "api-gateway", "event-processor",
+                                      "action-workers"}));
 }
 
 TEST_F(StackTest, KilledComponentIsRestartedBySupervisor) {

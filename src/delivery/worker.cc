@@ -1,0 +1,305 @@
+#include "delivery/worker.h"
+
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "delivery/http_dispatcher.h"
+#include "delivery/render.h"
+#include "delivery/retry_policy.h"
+#include "delivery/ssrf_guard.h"
+#include "delivery/webhook_executor.h"
+#include "store/job_repository.h"
+
+namespace auri::delivery {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+int64_t UnixMillisNow() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A job ready to send, waiting for room under its host's cap or for a Telegram rate-limit slot.
+struct Ready {
+  ClaimedJob job;
+  HttpRequest request;
+  std::vector<int> expected;  // webhook expected_status_codes
+  std::string telegram_chat;  // non-empty for telegram jobs
+  steady_clock::time_point not_before{};
+};
+
+}  // namespace
+
+struct Worker::State {
+  WorkerOptions options;
+  WorkerDeps deps;
+  HttpDispatcher http;
+  std::deque<Ready> waiting;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::atomic<bool> woken{false};
+  std::atomic<int> in_flight{0};
+
+  CounterFamily* claimed = nullptr;
+  CounterFamily* succeeded = nullptr;
+  CounterFamily* failed = nullptr;  // attempts that failed and will be retried
+  CounterFamily* dead = nullptr;
+  HistogramFamily* attempts = nullptr;
+  HistogramFamily* latency = nullptr;
+
+  void RegisterMetrics() {
+    MetricsRegistry* m = deps.metrics;
+    claimed = m->AddCounter("auri_delivery_jobs_claimed_total", "Jobs claimed.", {"type"});
+    succeeded = m->AddCounter("auri_delivery_jobs_succeeded_total", "Jobs delivered.", {"type"});
+    failed = m->AddCounter("auri_delivery_attempts_failed_total",
+                           "Failed attempts that will be retried.", {"type"});
+    dead = m->AddCounter("auri_delivery_jobs_dead_total", "Jobs moved to dead letters.", {"type"});
+    attempts = m->AddHistogram("auri_delivery_attempts", "Attempts per finished job.", {"type"},
+                               {1, 2, 3, 4, 5, 10});
+    latency = m->AddHistogram("auri_delivery_latency_seconds",
+                              "Job created to delivered (successful jobs).", {"type"},
+                              {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600});
+    m->AddGauge("auri_delivery_in_flight", "Requests in flight in this process.",
+                [this] { return static_cast<double>(in_flight.load()); });
+  }
+
+  double Jitter() { return std::uniform_real_distribution<double>(-1.0, 1.0)(rng); }
+
+  // Records the end of one attempt: success, retry or dead (with its result row).
+  void Complete(const ClaimedJob& job, const AttemptOutcome& outcome, milliseconds duration) {
+    const Logger& log = *deps.logger;
+    int attempt = job.attempts + 1;
+    int max_attempts = std::min(job.max_attempts, options.max_attempts);
+    std::optional<int> code = outcome.status_code;
+    if (outcome.failure != AttemptFailure::kNone) {
+      int status = code.value_or(0);
+      RetryDecision d = DecideRetry(outcome.failure, status, attempt, max_attempts, Jitter(),
+                                    outcome.retry_after);
+      if (d.retry) {
+        auto r = RescheduleJob(*deps.pool, job.id, options.owner, attempt, d.delay, outcome.error,
+                               code, options.db_timeout);
+        if (!r.ok()) {
+          log.Warn("could not reschedule job; its lease will expire and it is retried then",
+                   {{"job_id", job.id}, {"error", r.status().ToString()}});
+        }
+        failed->Inc({job.action_type});
+        log.Info("delivery attempt failed; retrying", {{"job_id", job.id},
+                                                       {"attempt", attempt},
+                                                       {"delay_ms", int64_t(d.delay.count())},
+                                                       {"error", outcome.error}});
+        return;
+      }
+    }
+    JobOutcome o;
+    o.success = outcome.failure == AttemptFailure::kNone;
+    o.attempts = attempt;
+    o.duration_ms = duration.count();
+    o.status_code = code;
+    o.error = outcome.error;
+    o.response_excerpt = outcome.response_excerpt;
+    auto r = FinishJob(*deps.pool, job.id, options.owner, o, options.db_timeout);
+    if (!r.ok()) {
+      log.Warn("could not record the job's outcome; its lease will expire and it runs again",
+               {{"job_id", job.id}, {"error", r.status().ToString()}});
+      return;
+    }
+    attempts->Observe({job.action_type}, attempt);
+    if (o.success) {
+      succeeded->Inc({job.action_type});
+      latency->Observe({job.action_type}, (UnixMillisNow() - job.created_at_ms) / 1000.0);
+    } else {
+      dead->Inc({job.action_type});
+      log.Warn("job is dead",
+               {{"job_id", job.id}, {"attempts", attempt}, {"error", outcome.error}});
+    }
+  }
+
+  void Permanent(const ClaimedJob& job, const Status& why) {
+    AttemptOutcome o;
+    o.failure = AttemptFailure::kPermanent;
+    o.error = why.message();
+    Complete(job, o, milliseconds(0));
+  }
+
+  // Renders and checks one claimed job; queues it in `waiting` or finishes it when it cannot run.
+  void Prepare(ClaimedJob job) {
+    claimed->Inc({job.action_type});
+    auto values = ValuesFromEvent(job.event_data, job.trigger_id, job.trigger_name);
+    if (!values.ok()) return Permanent(job, values.status());
+    Ready ready;
+    if (job.action_type == "telegram") {
+      auto config = ParseTelegramConfig(job.config);
+      if (!config.ok()) return Permanent(job, config.status());
+      auto token = deps.telegram_token();
+      if (!token.ok()) {
+        return Permanent(
+            job, FailedPrecondition("telegram bot token is not set (secret telegram-bot-token): " +
+                                    token.status().message()));
+      }
+      auto request = BuildTelegramRequest(*config, *values, options.telegram_api_base, *token);
+      if (!request.ok()) return Permanent(job, request.status());
+      ready.request = std::move(request).value();
+      ready.telegram_chat = config->chat_id;
+    } else {
+      auto config = ParseWebhookConfig(job.config);
+      if (!config.ok()) return Permanent(job, config.status());
+      auto keys = deps.signing_keys();
+      if (!keys.ok()) return Permanent(job, keys.status());
+      WebhookContext ctx;
+      ctx.job_id = job.id;
+      ctx.event_id = job.event_id;
+      ctx.trigger_id = job.trigger_id;
+      ctx.event_json = job.event_data;
+      ctx.values = &values.value();
+      ctx.signing_keys = std::move(keys).value();
+      ctx.timestamp = UnixMillisNow() / 1000;
+      ctx.user_agent = options.user_agent;
+      auto request = BuildWebhookRequest(*config, ctx);
+      if (!request.ok()) return Permanent(job, request.status());
+      ready.request = std::move(request).value();
+      ready.expected = config->expected_status_codes;
+      // SSRF: resolve once, check every address, pin the connection to the checked one.
+      ParsedUrl url{ready.request.url.substr(0, ready.request.url.find(':')), ready.request.host,
+                    ready.request.port};
+      auto dest = CheckDestination(url, options.private_destinations);
+      if (!dest.ok()) {
+        if (dest.status().code() == StatusCode::kUnavailable) {
+          AttemptOutcome o;
+          o.failure = AttemptFailure::kConnection;  // DNS failure: may be transient
+          o.error = dest.status().message();
+          return Complete(job, o, milliseconds(0));
+        }
+        return Permanent(job, dest.status());
+      }
+      ready.request.address = dest->address;
+    }
+    ready.job = std::move(job);
+    waiting.push_back(std::move(ready));
+  }
+
+  // Starts waiting requests whose host has room and whose rate-limit slot is free.
+  void StartReady() {
+    auto now = steady_clock::now();
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (http.in_flight() >= options.concurrency) return;
+      if (it->not_before > now ||
+          http.in_flight_to(it->request.host) >= options.per_host_concurrency) {
+        ++it;
+        continue;
+      }
+      if (!it->telegram_chat.empty()) {
+        milliseconds wait = deps.telegram_limiter->TryAcquire(it->telegram_chat, now);
+        if (wait > milliseconds(0)) {
+          it->not_before = now + wait;
+          ++it;
+          continue;
+        }
+      }
+      Ready r = std::move(*it);
+      it = waiting.erase(it);
+      ++in_flight;
+      ClaimedJob job = std::move(r.job);
+      bool telegram = !r.telegram_chat.empty();
+      std::vector<int> expected = std::move(r.expected);
+      http.Add(std::move(r.request), [this, job = std::move(job), telegram,
+                                      expected = std::move(expected)](HttpResult result) {
+        --in_flight;
+        int64_t now_s = UnixMillisNow() / 1000;
+        AttemptOutcome o = telegram ? ClassifyTelegramResult(result, now_s)
+                                    : ClassifyHttpResult(result, expected, now_s);
+        Complete(job, o, result.duration);
+      });
+    }
+  }
+};
+
+Worker::Worker(WorkerOptions options, WorkerDeps deps) : state_(std::make_unique<State>()) {
+  state_->options = std::move(options);
+  state_->deps = std::move(deps);
+  state_->RegisterMetrics();
+}
+
+Worker::~Worker() = default;
+
+int Worker::in_flight() const { return state_->in_flight.load(); }
+
+Status Worker::Run(const std::atomic<bool>& stop) {
+  State& s = *state_;
+  const WorkerOptions& opt = s.options;
+  const Logger& log = *s.deps.logger;
+
+  // The LISTEN connection blocks in its own thread; a notification wakes the loop's poll.
+  std::atomic<bool> listener_stop{false};
+  std::thread listener([&] {
+    JobNotificationListener l(s.deps.listen_dsn);
+    while (!listener_stop.load()) {
+      auto r = l.Wait(milliseconds(200));
+      if (!r.ok()) {
+        // Polling covers the gap; try to listen again a little later.
+        for (int i = 0; i < 10 && !listener_stop.load(); ++i)
+          std::this_thread::sleep_for(milliseconds(100));
+        continue;
+      }
+      if (*r) {
+        s.woken = true;
+        s.http.Wakeup();
+      }
+    }
+  });
+
+  auto now = steady_clock::now();
+  auto next_claim = now;
+  auto next_reclaim = now;
+  auto next_purge = now + std::chrono::minutes(1);
+  milliseconds reclaim_every = std::min<milliseconds>(opt.lease / 2, milliseconds(5000));
+  while (!stop.load()) {
+    now = steady_clock::now();
+    if (now >= next_reclaim) {
+      auto r = ReclaimExpiredLeases(*s.deps.pool, opt.db_timeout);
+      if (r.ok() && *r > 0) log.Info("reclaimed expired leases", {{"jobs", *r}});
+      next_reclaim = now + reclaim_every;
+    }
+    if (now >= next_purge) {
+      auto r =
+          PurgeOldJobs(*s.deps.pool, std::chrono::hours(24 * opt.retention_days), opt.db_timeout);
+      if (r.ok() && *r > 0) log.Info("purged old jobs", {{"jobs", *r}});
+      next_purge = now + std::chrono::hours(1);
+    }
+    // Claim only what can start soon: jobs parked locally would hold leases without progress.
+    int room = opt.concurrency - s.http.in_flight() - static_cast<int>(s.waiting.size());
+    if (room > 0 && (s.woken.exchange(false) || now >= next_claim)) {
+      auto jobs =
+          ClaimDueJobs(*s.deps.pool, opt.owner, std::min(room, 200), opt.lease, opt.db_timeout);
+      if (!jobs.ok()) {
+        log.Warn("could not claim jobs", {{"error", jobs.status().ToString()}});
+        next_claim = now + opt.poll_interval;
+      } else {
+        bool full = static_cast<int>(jobs->size()) == std::min(room, 200);
+        for (ClaimedJob& j : *jobs) s.Prepare(std::move(j));
+        // A full batch means more are probably due: claim again right away.
+        next_claim = full ? now : now + opt.poll_interval;
+      }
+    }
+    s.StartReady();
+    auto wait = milliseconds(100);
+    if (next_claim <= steady_clock::now() && room > 0) wait = milliseconds(0);
+    s.http.Poll(wait);
+  }
+
+  // Graceful stop: no new claims; in-flight requests may finish; the rest go back to pending.
+  auto grace_end = steady_clock::now() + opt.shutdown_grace;
+  while (s.http.in_flight() > 0 && steady_clock::now() < grace_end) s.http.Poll(milliseconds(50));
+  listener_stop = true;
+  listener.join();
+  auto released = ReleaseLeases(*s.deps.pool, opt.owner, opt.db_timeout);
+  if (!released.ok()) return released.status().WithContext("releasing leases at shutdown");
+  log.Info("action-workers stopped", {{"released_leases", *released}});
+  return Status::Ok();
+}
+
+}  // namespace auri::delivery

@@ -1,0 +1,251 @@
+#include "store/job_repository.h"
+
+#include <pqxx/pqxx>
+
+#include "store/pg_error.h"
+
+namespace auri {
+namespace {
+
+using store_internal::IsConnectionLoss;
+using store_internal::StatusFromException;
+
+// Runs `body(tx)` in one transaction on a pooled connection and commits; exceptions become Status.
+template <typename T, typename Body>
+Result<T> InTransaction(ConnectionPool& pool, std::chrono::milliseconds timeout, const char* what,
+                        Body body) {
+  ASSIGN_OR_RETURN(PooledConnection conn, pool.Acquire(timeout));
+  try {
+    pqxx::work tx(conn.get());
+    T value = body(tx);
+    tx.commit();
+    return value;
+  } catch (const std::exception& e) {
+    if (IsConnectionLoss(e)) conn.MarkBroken();
+    return StatusFromException(e, what);
+  }
+}
+
+std::optional<int> OptionalInt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<int>();
+}
+
+}  // namespace
+
+Result<std::vector<ClaimedJob>> ClaimDueJobs(ConnectionPool& pool, const std::string& owner,
+                                             int limit, std::chrono::seconds lease,
+                                             std::chrono::milliseconds timeout) {
+  if (limit <= 0) return std::vector<ClaimedJob>{};
+  // The inner SELECT walks action_jobs_claim_idx in (priority, created_at) order and skips rows
+  // another worker has locked, so concurrent claimers never wait on each other nor double-claim.
+  static constexpr const char* kSql =
+      "WITH due AS ("
+      "  SELECT id FROM action_jobs"
+      "  WHERE status = 'pending' AND next_attempt_at <= now()"
+      "  ORDER BY priority, created_at"
+      "  LIMIT $1 FOR UPDATE SKIP LOCKED) "
+      "UPDATE action_jobs j SET status = 'running', lease_owner = $2,"
+      "  lease_expires_at = now() + make_interval(secs => $3) "
+      "FROM due, triggers t WHERE j.id = due.id AND t.id = j.trigger_id "
+      "RETURNING j.id, j.trigger_id, j.event_id, j.action_type, j.config::text,"
+      "  j.event_data::text, t.name, j.attempts, j.max_attempts,"
+      "  (extract(epoch FROM j.created_at) * 1000)::bigint";
+  return InTransaction<std::vector<ClaimedJob>>(
+      pool, timeout, "claiming action jobs", [&](pqxx::work& tx) {
+        pqxx::result rows = tx.exec_params(kSql, limit, owner, static_cast<double>(lease.count()));
+        std::vector<ClaimedJob> jobs;
+        jobs.reserve(rows.size());
+        for (const auto& r : rows) {
+          ClaimedJob j;
+          j.id = r[0].as<std::string>();
+          j.trigger_id = r[1].as<std::string>();
+          j.event_id = r[2].as<std::string>();
+          j.action_type = r[3].as<std::string>();
+          j.config = r[4].as<std::string>();
+          j.event_data = r[5].as<std::string>();
+          j.trigger_name = r[6].as<std::string>();
+          j.attempts = r[7].as<int>();
+          j.max_attempts = r[8].as<int>();
+          j.created_at_ms = r[9].as<int64_t>();
+          jobs.push_back(std::move(j));
+        }
+        return jobs;
+      });
+}
+
+Result<int64_t> ReclaimExpiredLeases(ConnectionPool& pool, std::chrono::milliseconds timeout) {
+  return InTransaction<int64_t>(pool, timeout, "reclaiming expired leases", [](pqxx::work& tx) {
+    pqxx::result r = tx.exec(
+        "UPDATE action_jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+        " next_attempt_at = now(), last_error = 'lease expired (worker died or stalled)' "
+        "WHERE status = 'running' AND lease_expires_at < now()");
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+Result<bool> FinishJob(ConnectionPool& pool, const std::string& job_id, const std::string& owner,
+                       const JobOutcome& outcome, std::chrono::milliseconds timeout) {
+  std::optional<std::string> error;
+  if (!outcome.error.empty()) error = outcome.error;
+  // Both statements in one transaction: a job is never succeeded/dead without its result row.
+  return InTransaction<bool>(pool, timeout, "finishing an action job", [&](pqxx::work& tx) {
+    pqxx::result moved = tx.exec_params(
+        "UPDATE action_jobs SET status = $3, attempts = $4, lease_owner = NULL,"
+        " lease_expires_at = NULL, last_error = $5, last_status_code = $6 "
+        "WHERE id = $1 AND status = 'running' AND lease_owner = $2 "
+        "RETURNING trigger_id, event_id, action_type",
+        job_id, owner, outcome.success ? "succeeded" : "dead", outcome.attempts, error,
+        outcome.status_code);
+    if (moved.empty()) return false;
+    tx.exec_params(
+        "INSERT INTO action_results (job_id, trigger_id, event_id, action_type, status, attempts,"
+        " duration_ms, status_code, error, response_excerpt) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        job_id, moved[0][0].as<std::string>(), moved[0][1].as<std::string>(),
+        moved[0][2].as<std::string>(), outcome.success ? "success" : "failed", outcome.attempts,
+        outcome.duration_ms < 0 ? 0 : outcome.duration_ms, outcome.status_code, error,
+        outcome.response_excerpt);
+    return true;
+  });
+}
+
+Result<bool> RescheduleJob(ConnectionPool& pool, const std::string& job_id,
+                           const std::string& owner, int attempts, std::chrono::milliseconds delay,
+                           const std::string& error, std::optional<int> status_code,
+                           std::chrono::milliseconds timeout) {
+  return InTransaction<bool>(pool, timeout, "rescheduling an action job", [&](pqxx::work& tx) {
+    pqxx::result r = tx.exec_params(
+        "UPDATE action_jobs SET status = 'pending', attempts = $3, lease_owner = NULL,"
+        " lease_expires_at = NULL, next_attempt_at = now() + make_interval(secs => $4),"
+        " last_error = $5, last_status_code = $6 "
+        "WHERE id = $1 AND status = 'running' AND lease_owner = $2",
+        job_id, owner, attempts, static_cast<double>(delay.count()) / 1000.0, error, status_code);
+    return r.affected_rows() == 1;
+  });
+}
+
+Result<int64_t> ReleaseLeases(ConnectionPool& pool, const std::string& owner,
+                              std::chrono::milliseconds timeout) {
+  return InTransaction<int64_t>(pool, timeout, "releasing leases", [&](pqxx::work& tx) {
+    pqxx::result r = tx.exec_params(
+        "UPDATE action_jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+        " next_attempt_at = now() WHERE status = 'running' AND lease_owner = $1",
+        owner);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+Result<QueueStats> ReadQueueStats(ConnectionPool& pool, std::chrono::milliseconds timeout) {
+  return InTransaction<QueueStats>(pool, timeout, "reading queue stats", [](pqxx::work& tx) {
+    pqxx::result r = tx.exec(
+        "SELECT count(*) FILTER (WHERE status = 'pending'),"
+        " count(*) FILTER (WHERE status = 'running'),"
+        " coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'"
+        "   AND next_attempt_at <= now())), 0)::float8 "
+        "FROM action_jobs WHERE status IN ('pending', 'running')");
+    QueueStats s;
+    s.pending = r[0][0].as<int64_t>();
+    s.running = r[0][1].as<int64_t>();
+    s.oldest_pending_age_seconds = r[0][2].as<double>();
+    return s;
+  });
+}
+
+Result<std::vector<DeadLetter>> ListDeadLetters(ConnectionPool& pool, const std::string& trigger_id,
+                                                int limit, std::chrono::milliseconds timeout) {
+  return InTransaction<std::vector<DeadLetter>>(
+      pool, timeout, "listing dead letters", [&](pqxx::work& tx) {
+        std::optional<std::string> trigger;
+        if (!trigger_id.empty()) trigger = trigger_id;
+        pqxx::result rows = tx.exec_params(
+            "SELECT id, trigger_id, event_id, action_type, attempts, coalesce(last_error, ''),"
+            " last_status_code,"
+            " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+            "FROM action_jobs WHERE status = 'dead' AND ($1::uuid IS NULL OR trigger_id = $1) "
+            "ORDER BY updated_at DESC LIMIT $2",
+            trigger, limit);
+        std::vector<DeadLetter> out;
+        for (const auto& r : rows) {
+          DeadLetter d;
+          d.id = r[0].as<std::string>();
+          d.trigger_id = r[1].as<std::string>();
+          d.event_id = r[2].as<std::string>();
+          d.action_type = r[3].as<std::string>();
+          d.attempts = r[4].as<int>();
+          d.last_error = r[5].as<std::string>();
+          d.last_status_code = OptionalInt(r[6]);
+          d.updated_at = r[7].as<std::string>();
+          out.push_back(std::move(d));
+        }
+        return out;
+      });
+}
+
+namespace {
+constexpr const char* kReplaySet =
+    "UPDATE action_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(),"
+    " lease_owner = NULL, lease_expires_at = NULL ";
+}  // namespace
+
+Result<int64_t> ReplayDeadLetter(ConnectionPool& pool, const std::string& job_id,
+                                 std::chrono::milliseconds timeout) {
+  return InTransaction<int64_t>(pool, timeout, "replaying a dead letter", [&](pqxx::work& tx) {
+    pqxx::result r =
+        tx.exec_params(std::string(kReplaySet) + "WHERE id = $1::uuid AND status = 'dead'", job_id);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+Result<int64_t> ReplayDeadLettersOfTrigger(ConnectionPool& pool, const std::string& trigger_id,
+                                           std::chrono::milliseconds timeout) {
+  return InTransaction<int64_t>(pool, timeout, "replaying dead letters", [&](pqxx::work& tx) {
+    pqxx::result r = tx.exec_params(
+        std::string(kReplaySet) + "WHERE trigger_id = $1::uuid AND status = 'dead'", trigger_id);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+Result<int64_t> PurgeOldJobs(ConnectionPool& pool, std::chrono::hours retention,
+                             std::chrono::milliseconds timeout) {
+  return InTransaction<int64_t>(pool, timeout, "purging old action jobs", [&](pqxx::work& tx) {
+    auto hours = static_cast<int>(retention.count());
+    tx.exec_params(
+        "DELETE FROM action_results WHERE created_at < now() - make_interval(hours => $1)", hours);
+    pqxx::result r = tx.exec_params(
+        "DELETE FROM action_jobs WHERE status IN ('succeeded', 'dead')"
+        " AND updated_at < now() - make_interval(hours => $1)",
+        hours);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+struct JobNotificationListener::State {
+  std::unique_ptr<pqxx::connection> conn;
+};
+
+JobNotificationListener::JobNotificationListener(std::string dsn)
+    : dsn_(std::move(dsn)), state_(std::make_unique<State>()) {}
+JobNotificationListener::~JobNotificationListener() = default;
+
+Result<bool> JobNotificationListener::Wait(std::chrono::milliseconds timeout) {
+  try {
+    if (!state_->conn) {
+      state_->conn = std::make_unique<pqxx::connection>(dsn_);
+      pqxx::nontransaction(*state_->conn).exec("LISTEN action_job");
+    }
+    // libpqxx 6.4 consumes notifications without a registered receiver too; the count is what
+    // matters here (a wake-up only, the payload is empty).
+    auto secs = static_cast<long>(timeout.count() / 1000);
+    auto usecs = static_cast<long>((timeout.count() % 1000) * 1000);
+    int n = state_->conn->await_notification(secs, usecs);
+    // Drain whatever else arrived meanwhile so one burst causes one wake-up.
+    while (state_->conn->get_notifs() > 0) ++n;
+    return n > 0;
+  } catch (const std::exception& e) {
+    state_->conn.reset();
+    return StatusFromException(e, "listening for action_job notifications");
+  }
+}
+
+}  // namespace auri

@@ -1,0 +1,86 @@
+#include "delivery/render.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace auri::delivery {
+namespace {
+
+const char* kEvent =
+    R"({"id":"ev-1","event_type":"NewFeedback","agent_id":42,"score":87,"tag1":"fast_and_good",)"
+    R"("timestamp":1700000000,"owner":null})";
+
+TemplateValues Values() {
+  auto v = ValuesFromEvent(kEvent, "trig-1", "My <trigger>");
+  EXPECT_TRUE(v.ok());
+  return *v;
+}
+
+TEST(Render, SubstitutesPlaceholdersAndLeavesMissingEmpty) {
+  auto out = RenderText("agent {{agent_id}} {{ event_type }} owner=[{{owner}}] {{nope}}.", Values(),
+                        Escape::kNone);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "agent 42 NewFeedback owner=[] .");
+}
+
+TEST(Render, TimestampIsRenderedInUtcAndUnix) {
+  auto out = RenderText("{{timestamp}} / {{timestamp_unix}}", Values(), Escape::kNone);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "2023-11-14 22:13:20 UTC / 1700000000");
+}
+
+// Regression (spec "fix"): the original did not escape, so a tag with `_` broke Telegram messages.
+TEST(Render, MarkdownV2EscapesSubstitutedValuesOnly) {
+  auto out = RenderText("*tag*: {{tag1}}", Values(), Escape::kMarkdownV2);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "*tag*: fast\\_and\\_good");
+  EXPECT_EQ(EscapeMarkdownV2("a.b!c(d)"), "a\\.b\\!c\\(d\\)");
+}
+
+TEST(Render, HtmlEscapesSubstitutedValues) {
+  auto out = RenderText("<b>{{trigger_name}}</b>", Values(), Escape::kHtml);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "<b>My &lt;trigger&gt;</b>");
+}
+
+TEST(Render, JsonBodyKeepsNumberTypeForSolePlaceholder) {
+  auto out = RenderJsonBody(R"({"agent":"{{agent_id}}","text":"score {{score}}","t":"{{tag1}}"})",
+                            kEvent, Values());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  auto j = nlohmann::json::parse(*out);
+  EXPECT_TRUE(j["agent"].is_number());
+  EXPECT_EQ(j["agent"], 42);
+  EXPECT_EQ(j["text"], "score 87");
+  EXPECT_EQ(j["t"], "fast_and_good");
+}
+
+TEST(Render, JsonBodyEscapesQuotesInValues) {
+  auto v = ValuesFromEvent(R"({"tag1":"a\"b\\c"})", "t", "n");
+  ASSERT_TRUE(v.ok());
+  auto out = RenderJsonBody(R"({"x":"[{{tag1}}]"})", "{}", *v);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(nlohmann::json::parse(*out)["x"], "[a\"b\\c]");
+}
+
+TEST(Render, DefaultBodyIsTheEventPlusTrigger) {
+  auto out = RenderJsonBody("", kEvent, Values());
+  ASSERT_TRUE(out.ok());
+  auto j = nlohmann::json::parse(*out);
+  EXPECT_EQ(j["agent_id"], 42);
+  EXPECT_EQ(j["trigger_id"], "trig-1");
+  EXPECT_EQ(j["trigger_name"], "My <trigger>");
+}
+
+TEST(Render, OutputOverLimitIsRejected) {
+  TemplateValues v;
+  v["big"] = {std::string(3000, 'x'), false};
+  auto out = RenderText("{{big}}{{big}}", v, Escape::kNone);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("4096"), std::string::npos);
+  EXPECT_FALSE(RenderText(std::string(4097, 'a'), v, Escape::kNone).ok());
+  EXPECT_FALSE(RenderText("{{unclosed", v, Escape::kNone).ok());
+}
+
+}  // namespace
+}  // namespace auri::delivery
