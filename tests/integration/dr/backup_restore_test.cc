@@ -240,10 +240,15 @@ TEST_F(BackupRestoreTest, BackupTakenDuringIngestionRestoresConsistently) {
   // Each batch of 50 is one transaction: a consistent restore holds whole batches only.
   EXPECT_EQ(restored % 50, 0) << restored;
   EXPECT_LE(restored, 3000);
-  // Every restored event is complete: its id row and its queue row came with it.
+  // Every restored event is complete: its dedupe row came with it, and every queue row (events
+  // the running event-processor had not yet evaluated) points at a restored event.
   EXPECT_EQ(Scalar(dsn,
                    "SELECT count(*) FROM events e WHERE NOT EXISTS "
-                   "(SELECT 1 FROM event_queue q WHERE q.event_id = e.id)"),
+                   "(SELECT 1 FROM event_ids i WHERE i.id = e.id)"),
+            "0");
+  EXPECT_EQ(Scalar(dsn,
+                   "SELECT count(*) FROM event_queue q WHERE NOT EXISTS "
+                   "(SELECT 1 FROM events e WHERE e.id = q.event_id)"),
             "0");
   auto check = Auri({"dr", "check", "--dsn", dsn}, seconds(120));
   ASSERT_TRUE(check.ok());
