@@ -12,7 +12,8 @@ namespace {
 class ApiKeyRoutesTest : public AccountsFixture {};
 
 TEST_F(ApiKeyRoutesTest, JourneyFromRegistrationToARevokedKey) {
-  // register → login → me → create org → add member → create key → use it → revoke → rejected
+  // register → login → me → create org → add member → create key → use it (read the org; create,
+  // list, update and delete a trigger with conditions and actions) → revoke → rejected
   RegisteredUser alice = Register("alice");
   RegisteredUser bob = Register("bob");
   ApiResponse login = Login("alice@example.test", kGoodPassword);
@@ -32,7 +33,7 @@ TEST_F(ApiKeyRoutesTest, JourneyFromRegistrationToARevokedKey) {
   EXPECT_EQ(member.json["data"]["user_id"], bob.id);
 
   ApiResponse created = CallUser(token, "POST", "/api/v1/organizations/" + org_id + "/api-keys",
-                                 R"({"name": "ci", "permissions": ["read"]})");
+                                 R"({"name": "ci", "permissions": ["read", "write", "delete"]})");
   ASSERT_EQ(created.status, 201) << created.body;
   std::string key = created.json["data"]["key"];
   std::string key_id = created.json["data"]["id"];
@@ -46,11 +47,41 @@ TEST_F(ApiKeyRoutesTest, JourneyFromRegistrationToARevokedKey) {
   // Bearer works too.
   EXPECT_EQ(Call("GET", "/api/v1/organizations/" + org_id, "", BearerHeader(key)).status, 200);
 
+  // The key acts in its own organization (no X-Organization-ID needed).
+  ApiResponse trigger = Call("POST", "/api/v1/triggers", R"({
+      "name": "low scores", "registry": "reputation", "chain_id": 11155111,
+      "conditions": [{"condition_type": "score_threshold", "operator": "<", "value": 60}],
+      "actions": [{"action_type": "webhook", "config": {"url": "https://hooks.example/auri"}}]})",
+                             KeyHeader(key));
+  ASSERT_EQ(trigger.status, 201) << trigger.body;
+  std::string trigger_id = trigger.json["data"]["id"];
+  EXPECT_EQ(trigger.json["data"]["conditions"].size(), 1u);
+  EXPECT_EQ(trigger.json["data"]["actions"].size(), 1u);
+  ApiResponse listed = Call("GET", "/api/v1/triggers", "", KeyHeader(key));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.json["pagination"]["total"], 1);
+  EXPECT_EQ(listed.json["data"][0]["id"], trigger_id);
+  ApiResponse updated = Call(
+      "PUT", "/api/v1/triggers/" + trigger_id,
+      R"({"name": "very low scores", "registry": "reputation", "enabled": false})", KeyHeader(key));
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(updated.json["data"]["name"], "very low scores");
+  EXPECT_EQ(updated.json["data"]["enabled"], false);
+  // Bob (a member) sees the organization's trigger through his own token.
+  ApiResponse as_bob =
+      Call("GET", "/api/v1/triggers/" + trigger_id, "",
+           "Authorization: Bearer " + bob.token + "\r\nX-Organization-ID: " + org_id + "\r\n");
+  EXPECT_EQ(as_bob.status, 200) << as_bob.body;
+  ApiResponse deleted = Call("DELETE", "/api/v1/triggers/" + trigger_id, "", KeyHeader(key));
+  EXPECT_EQ(deleted.status, 204) << deleted.body;
+  EXPECT_EQ(Call("GET", "/api/v1/triggers/" + trigger_id, "", KeyHeader(key)).status, 404);
+
   ApiResponse revoked = CallUser(token, "DELETE", "/api/v1/api-keys/" + key_id);
   ASSERT_EQ(revoked.status, 204) << revoked.body;
   ApiResponse rejected = Call("GET", "/api/v1/organizations/" + org_id, "", KeyHeader(key));
   EXPECT_EQ(rejected.status, 401) << rejected.body;
   EXPECT_EQ(rejected.json["error"], "invalid_token");
+  EXPECT_EQ(Call("GET", "/api/v1/triggers", "", KeyHeader(key)).status, 401);
 
   EXPECT_EQ(QueryValue("SELECT string_agg(DISTINCT event_type, ',' ORDER BY event_type) FROM "
                        "api_key_audit_log WHERE api_key_id = '" +
