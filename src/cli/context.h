@@ -45,6 +45,8 @@ struct VerifyCommandOptions {
   std::string manifest;  // manifest file to compare the configuration with; empty: none
 };
 int RunVerify(const CliContext& ctx, const VerifyCommandOptions& options);
+// `auri dev webhook-receiver`: prints what it receives on 127.0.0.1:port (0 = any free port).
+int RunDevWebhookReceiver(const CliContext& ctx, int port);
 struct BackupCreateOptions {
   std::string type = "full";  // full | diff | incr
   std::string label;

@@ -105,6 +105,13 @@ int main(int argc, char** argv) {
                      "Compare the configuration with this manifest file");
   verify->add_flag("--json", json, "One JSON document instead of the table");
 
+  auto* dev = app.add_subcommand("dev", "Helpers for trying Auri by hand");
+  dev->require_subcommand(1);
+  int receiver_port = 9000;
+  auto* dev_receiver = dev->add_subcommand(
+      "webhook-receiver", "Print every webhook delivered to 127.0.0.1:PORT (answers 200)");
+  dev_receiver->add_option("--port", receiver_port, "Port to listen on (default 9000)");
+
   ManifestOptions manifest_options;
   auto* manifest = app.add_subcommand("manifest", "Counts and checksums of the configuration");
   manifest->require_subcommand(1);
@@ -229,6 +236,7 @@ int main(int argc, char** argv) {
   if (ingest->parsed()) return RunIngest(ctx, ingest_options);
   if (manifest_create->parsed()) return RunManifestCreate(ctx, manifest_options);
   if (verify->parsed()) return RunVerify(ctx, verify_command_options);
+  if (dev_receiver->parsed()) return RunDevWebhookReceiver(ctx, receiver_port);
   if (backup_create->parsed()) return RunBackupCreate(ctx, backup_create_options);
   if (backup_list->parsed()) return RunBackupList(ctx);
   if (backup_expire->parsed()) return RunBackupExpire(ctx);

@@ -55,20 +55,21 @@ bool ReadRequest(int fd, ReceivedRequest* out) {
 
 WebhookReceiver::~WebhookReceiver() { Stop(); }
 
-Status WebhookReceiver::Start() {
+Status WebhookReceiver::Start(int port) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return Unavailable("webhook receiver: socket failed");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof addr;
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listen_fd_, 64) != 0 ||
       ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     ::close(listen_fd_);
     listen_fd_ = -1;
-    return Unavailable("webhook receiver: cannot listen on 127.0.0.1");
+    return Unavailable("webhook receiver: cannot listen on 127.0.0.1:" + std::to_string(port),
+                       "is the port in use? pick another with --port");
   }
   port_ = ntohs(addr.sin_port);
   thread_ = std::thread([this] { Serve(); });
@@ -101,6 +102,12 @@ void WebhookReceiver::Serve() {
     }
     ::close(fd);
   }
+}
+
+std::vector<ReceivedRequest> WebhookReceiver::Since(size_t from) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (from >= received_.size()) return {};
+  return std::vector<ReceivedRequest>(received_.begin() + static_cast<long>(from), received_.end());
 }
 
 std::vector<ReceivedRequest> WebhookReceiver::Matching(const std::string& needle) const {
