@@ -26,8 +26,10 @@ free_port() {
 }
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
 API_PORT=$(free_port); PG_PORT=$(free_port); REDIS_PORT=$(free_port)
-AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT" --set api.threads=2
+PROC_PORT=$(free_port); WORKERS_PORT=$(free_port)
+AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT"
       --set postgres.port="$PG_PORT" --set redis.port="$REDIS_PORT" --set log.level=warn
+      --set processor.metrics_port="$PROC_PORT" --set delivery.metrics_port="$WORKERS_PORT"
       --set rate_limit.user_per_hour=100000000)
 cleanup() { "${AURI[@]}" down >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT

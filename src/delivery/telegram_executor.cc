@@ -10,10 +10,10 @@ namespace auri::delivery {
 
 using nlohmann::json;
 
-Result<TelegramConfig> ParseTelegramConfig(std::string_view config_json) {
+Result<TelegramJobConfig> ParseTelegramJobConfig(std::string_view config_json) {
   json c = json::parse(config_json, nullptr, false);
   if (!c.is_object()) return InvalidArgument("telegram config is not a JSON object");
-  TelegramConfig out;
+  TelegramJobConfig out;
   auto chat = c.find("chat_id");
   if (chat != c.end() && chat->is_number_integer()) {
     out.chat_id = std::to_string(chat->get<int64_t>());
@@ -52,8 +52,8 @@ Result<TelegramConfig> ParseTelegramConfig(std::string_view config_json) {
   return out;
 }
 
-Result<HttpRequest> BuildTelegramRequest(const TelegramConfig& config, const TemplateValues& values,
-                                         const std::string& api_base,
+Result<HttpRequest> BuildTelegramRequest(const TelegramJobConfig& config,
+                                         const TemplateValues& values, const std::string& api_base,
                                          const std::string& bot_token) {
   if (bot_token.empty()) {
     return FailedPrecondition("telegram bot token is not set (secret telegram-bot-token)",

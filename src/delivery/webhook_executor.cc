@@ -41,10 +41,10 @@ bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::s
 
 }  // namespace
 
-Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json) {
+Result<WebhookJobConfig> ParseWebhookJobConfig(std::string_view config_json) {
   json c = json::parse(config_json, nullptr, false);
   if (!c.is_object()) return InvalidArgument("webhook config is not a JSON object");
-  WebhookConfig out;
+  WebhookJobConfig out;
   auto url = c.find("url");
   if (url == c.end() || !url->is_string() || url->get<std::string>().empty()) {
     return InvalidArgument("webhook config: url is required");
@@ -98,7 +98,7 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json) {
   return out;
 }
 
-Result<HttpRequest> BuildWebhookRequest(const WebhookConfig& config, const WebhookContext& ctx) {
+Result<HttpRequest> BuildWebhookRequest(const WebhookJobConfig& config, const WebhookContext& ctx) {
   if (ctx.signing_keys.empty()) {
     return InvalidArgument("no webhook signing key", "check the webhook-signing-secret secret");
   }

@@ -14,7 +14,9 @@
 namespace auri::delivery {
 
 // The parsed, validated config of a webhook action.
-struct WebhookConfig {
+// The executor's view of a job's webhook config snapshot. (action_config.h validates the same
+// config when it is saved; the two parsers should become one — see docs/decisions.md.)
+struct WebhookJobConfig {
   std::string url;  // template
   std::string method = "POST";
   std::vector<std::pair<std::string, std::string>> headers;  // user headers (templates)
@@ -24,7 +26,7 @@ struct WebhookConfig {
 };
 
 // Errors: kInvalidArgument saying which field is wrong (a permanent failure: the job goes dead).
-Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json);
+Result<WebhookJobConfig> ParseWebhookJobConfig(std::string_view config_json);
 
 // What the request needs besides the config.
 struct WebhookContext {
@@ -41,7 +43,7 @@ struct WebhookContext {
 // Renders URL, headers and body and adds the Standard Webhooks and Auri headers. The returned
 // request has no pinned address yet (the caller runs the SSRF guard on url/host/port).
 // Errors: kInvalidArgument on template errors, an invalid rendered URL, or no signing key.
-Result<HttpRequest> BuildWebhookRequest(const WebhookConfig& config, const WebhookContext& ctx);
+Result<HttpRequest> BuildWebhookRequest(const WebhookJobConfig& config, const WebhookContext& ctx);
 
 // How one attempt ended, ready for DecideRetry and the result row.
 struct AttemptOutcome {

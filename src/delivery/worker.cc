@@ -133,7 +133,7 @@ struct Worker::State {
     if (!values.ok()) return Permanent(job, values.status());
     Ready ready;
     if (job.action_type == "telegram") {
-      auto config = ParseTelegramConfig(job.config);
+      auto config = ParseTelegramJobConfig(job.config);
       if (!config.ok()) return Permanent(job, config.status());
       auto token = deps.telegram_token();
       if (!token.ok()) {
@@ -146,7 +146,7 @@ struct Worker::State {
       ready.request = std::move(request).value();
       ready.telegram_chat = config->chat_id;
     } else {
-      auto config = ParseWebhookConfig(job.config);
+      auto config = ParseWebhookJobConfig(job.config);
       if (!config.ok()) return Permanent(job, config.status());
       auto keys = deps.signing_keys();
       if (!keys.ok()) return Permanent(job, keys.status());

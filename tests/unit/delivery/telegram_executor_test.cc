@@ -10,7 +10,8 @@ namespace {
 using std::chrono::milliseconds;
 
 TEST(TelegramExecutor, BuildsSendMessageWithEscapedText) {
-  auto config = ParseTelegramConfig(R"({"chat_id":"-100123","message_template":"tag {{tag1}}"})");
+  auto config =
+      ParseTelegramJobConfig(R"({"chat_id":"-100123","message_template":"tag {{tag1}}"})");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   auto values = ValuesFromEvent(R"({"tag1":"a_b"})", "t", "n");
   ASSERT_TRUE(values.ok());
@@ -24,7 +25,7 @@ TEST(TelegramExecutor, BuildsSendMessageWithEscapedText) {
 }
 
 TEST(TelegramExecutor, MissingTokenIsAClearPermanentError) {
-  auto config = ParseTelegramConfig(R"({"chat_id":"1","message_template":"x"})");
+  auto config = ParseTelegramJobConfig(R"({"chat_id":"1","message_template":"x"})");
   ASSERT_TRUE(config.ok());
   auto r = BuildTelegramRequest(*config, {}, "http://127.0.0.1:9", "");
   ASSERT_FALSE(r.ok());
@@ -32,10 +33,10 @@ TEST(TelegramExecutor, MissingTokenIsAClearPermanentError) {
 }
 
 TEST(TelegramExecutor, RejectsInvalidConfig) {
-  EXPECT_FALSE(ParseTelegramConfig(R"({"chat_id":"abc","message_template":"x"})").ok());
-  EXPECT_FALSE(ParseTelegramConfig(R"({"chat_id":"1"})").ok());
+  EXPECT_FALSE(ParseTelegramJobConfig(R"({"chat_id":"abc","message_template":"x"})").ok());
+  EXPECT_FALSE(ParseTelegramJobConfig(R"({"chat_id":"1"})").ok());
   EXPECT_FALSE(
-      ParseTelegramConfig(R"({"chat_id":"1","message_template":"x","parse_mode":"BB"})").ok());
+      ParseTelegramJobConfig(R"({"chat_id":"1","message_template":"x","parse_mode":"BB"})").ok());
 }
 
 TEST(TelegramExecutor, HonoursRetryAfterOf429) {

@@ -16,9 +16,9 @@ std::string Header(const HttpRequest& r, const std::string& name) {
 
 TEST(WebhookExecutor, BuildsSignedRequestWithAuriHeaders) {
   auto config =
-      ParseWebhookConfig(R"({"url":"http://example.com/hook/{{agent_id}}","method":"put",)"
-                         R"("headers":{"X-Custom":"v {{agent_id}}","Idempotency-Key":"forged"},)"
-                         R"("body":{"a":"{{agent_id}}"}})");
+      ParseWebhookJobConfig(R"({"url":"http://example.com/hook/{{agent_id}}","method":"put",)"
+                            R"("headers":{"X-Custom":"v {{agent_id}}","Idempotency-Key":"forged"},)"
+                            R"("body":{"a":"{{agent_id}}"}})");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   auto values = ValuesFromEvent(R"({"agent_id":7})", "trig", "name");
   ASSERT_TRUE(values.ok());
@@ -48,10 +48,10 @@ TEST(WebhookExecutor, BuildsSignedRequestWithAuriHeaders) {
 }
 
 TEST(WebhookExecutor, RejectsInvalidConfig) {
-  EXPECT_FALSE(ParseWebhookConfig(R"({})").ok());
-  EXPECT_FALSE(ParseWebhookConfig(R"({"url":"http://x","method":"TRACE"})").ok());
-  EXPECT_FALSE(ParseWebhookConfig(R"({"url":"http://x","timeout_seconds":61})").ok());
-  EXPECT_FALSE(ParseWebhookConfig(R"({"url":"http://x","expected_status_codes":[99]})").ok());
+  EXPECT_FALSE(ParseWebhookJobConfig(R"({})").ok());
+  EXPECT_FALSE(ParseWebhookJobConfig(R"({"url":"http://x","method":"TRACE"})").ok());
+  EXPECT_FALSE(ParseWebhookJobConfig(R"({"url":"http://x","timeout_seconds":61})").ok());
+  EXPECT_FALSE(ParseWebhookJobConfig(R"({"url":"http://x","expected_status_codes":[99]})").ok());
 }
 
 TEST(WebhookExecutor, ClassifiesResponses) {
