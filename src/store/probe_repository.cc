@@ -24,24 +24,25 @@ auto WithConnection(ConnectionPool& pool, std::chrono::milliseconds timeout, con
 
 Status ProbeDatabaseReadWrite(ConnectionPool& pool, std::chrono::milliseconds timeout) {
   return WithConnection(pool, timeout, "probing database writes", [](pqxx::connection& c) {
-    std::string slug = "auri-probe-" + RandomHex(8);
-    std::string id;
+    // auth_failures is an append-only log with no invariants to disturb; the row is tagged and
+    // removed again.
+    std::string tag = "auri-verify-probe-" + RandomHex(8);
+    int64_t id = 0;
     {
       pqxx::work tx(c);
       id = tx.exec_params1(
-                 "INSERT INTO organizations (name, slug, description) VALUES "
-                 "('auri verify probe', $1, 'temporary row of auri verify') "
-                 "RETURNING id::text",
-                 slug)[0]
-               .as<std::string>();
+                 "INSERT INTO auth_failures (failure_type, endpoint) VALUES "
+                 "('auri-verify-probe', $1) RETURNING id",
+                 tag)[0]
+               .as<int64_t>();
       tx.commit();
     }
     pqxx::work tx(c);
-    pqxx::result back = tx.exec_params("SELECT slug FROM organizations WHERE id = $1", id);
-    if (back.size() != 1 || back[0][0].as<std::string>() != slug) {
+    pqxx::result back = tx.exec_params("SELECT endpoint FROM auth_failures WHERE id = $1", id);
+    if (back.size() != 1 || back[0][0].as<std::string>() != tag) {
       return CheckFailed("a committed probe row was not read back");
     }
-    tx.exec_params("DELETE FROM organizations WHERE id = $1", id);
+    tx.exec_params("DELETE FROM auth_failures WHERE id = $1", id);
     tx.commit();
     return Status::Ok();
   });

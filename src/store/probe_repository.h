@@ -9,8 +9,8 @@
 
 namespace auri {
 
-// Inserts a tagged organization row ("auri-probe-…"), commits, reads it back in a new transaction,
-// deletes it and commits. OK means the database accepts and returns committed writes.
+// Inserts a tagged auth_failures row ("auri-verify-probe-…"), commits, reads it back in a new
+// transaction, deletes it and commits. OK means the database accepts and returns committed writes.
 // Errors: those of Acquire; kUnavailable/kDeadlineExceeded (lost, read-only, timed out); kInternal.
 Status ProbeDatabaseReadWrite(ConnectionPool& pool, std::chrono::milliseconds timeout);
 
