@@ -17,16 +17,18 @@ scripts/install-deps base
 scripts/install-deps bench
 [ -x build/auri ] || { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2; }
 
+# free_port N: a free port from the N-th block of 2,000, so two calls never return the same port
+# (a port is only taken once its server starts, after every port has been chosen).
 free_port() {
   local p
-  for p in $(shuf -i 20000-45000 -n 100); do
+  for p in $(shuf -i $((20000 + ${1:-0} * 2000))-$((21999 + ${1:-0} * 2000)) -n 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   echo "no free port found" >&2; exit 3
 }
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
-API_PORT=$(free_port); PG_PORT=$(free_port); REDIS_PORT=$(free_port)
-PROC_PORT=$(free_port); WORKERS_PORT=$(free_port)
+API_PORT=$(free_port 1); PG_PORT=$(free_port 2); REDIS_PORT=$(free_port 3)
+PROC_PORT=$(free_port 4); WORKERS_PORT=$(free_port 5)
 AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT"
       --set postgres.port="$PG_PORT" --set redis.port="$REDIS_PORT" --set log.level=warn
       --set processor.metrics_port="$PROC_PORT" --set delivery.metrics_port="$WORKERS_PORT"

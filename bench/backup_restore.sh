@@ -15,8 +15,10 @@ AURI=${AURI:-$(pwd)/build/auri}
 BIN=/usr/lib/postgresql/15/bin
 H=$(mktemp -d /tmp/auri-bench-XXXXXX)
 chmod 755 "$H"
+# free_port N: a free port from the N-th block of 2,000, so two calls never return the same port
+# (a port is only taken once its server starts, after every port has been chosen).
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-PG=$(free_port); API=$(free_port); REDIS=$(free_port)
+PG=$(free_port 1); API=$(free_port 2); REDIS=$(free_port 3)
 A=("$AURI" --set "general.home=$H" --set "api.port=$API" --set "postgres.port=$PG"
    --set "redis.port=$REDIS" --set "backup.repo2_path=none")
 cleanup() {
