@@ -359,11 +359,10 @@ int RunStatus(const CliContext& ctx) {
       healthy = EventProcessorHealthy(c, comp.port, &detail);
     } else if (alive && comp.name == "action-workers") {
       // Its metrics endpoint answers /health; without one (port 0), running is all we know.
-      healthy = comp.port == 0 ||
-                [&] {
-                  auto r = HttpGet("127.0.0.1", comp.port, "/health", milliseconds(2000));
-                  return r.ok() && r->status == 200;
-                }();
+      healthy = comp.port == 0 || [&] {
+        auto r = HttpGet("127.0.0.1", comp.port, "/health", milliseconds(2000));
+        return r.ok() && r->status == 200;
+      }();
     }
     all_healthy = all_healthy && healthy;
     out["components"].push_back({{"name", comp.name},

@@ -94,7 +94,6 @@ struct Config {
     int retention_days = 0;
   } events;
 
-
   struct Delivery {
     int max_pending = 0;  // the event-processor stops claiming above this many pending jobs
     int concurrency = 0;

@@ -127,9 +127,8 @@ TEST_F(StackTest, StatusJsonListsEveryComponentHealthy) {
     names.push_back(c["name"]);
     EXPECT_TRUE(c["healthy"].get<bool>()) << c.dump();
   }
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"postgres", "redis", "api-gateway", "event-processor",
-                                      "action-workers"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"postgres", "redis", "api-gateway", "event-processor",
+                                             "action-workers"}));
 }
 
 TEST_F(StackTest, KilledComponentIsRestartedBySupervisor) {
