@@ -1,15 +1,11 @@
 #include "api/access.h"
 
-#include <chrono>
-
 #include "api/errors.h"
+#include "api/member_role_cache.h"
 #include "auth/api_key.h"
-#include "store/auth_repository.h"
 
 namespace auri::api {
 namespace {
-
-constexpr std::chrono::milliseconds kAcquireTimeout{2000};
 
 bool IsHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -47,10 +43,9 @@ HttpResponse Forbidden(const OrgScope& scope, Access access) {
 }
 
 // The user's scope in `organization_id`, or nullopt when not a member.
-Result<std::optional<OrgScope>> UserScope(ConnectionPool& pool, const Caller& caller,
+Result<std::optional<OrgScope>> UserScope(MemberRoleCache& roles, const Caller& caller,
                                           const std::string& organization_id) {
-  ASSIGN_OR_RETURN(std::optional<std::string> role,
-                   FindMemberRole(pool, organization_id, caller.user_id, kAcquireTimeout));
+  ASSIGN_OR_RETURN(std::optional<std::string> role, roles.Find(organization_id, caller.user_id));
   if (!role) return std::optional<OrgScope>();
   OrgScope scope;
   scope.organization_id = organization_id;
@@ -144,7 +139,7 @@ bool IsUuid(std::string_view text) {
 }
 
 std::variant<OrgScope, HttpResponse> ResolveHeaderScope(const HttpRequest& request,
-                                                        ConnectionPool& pool, Access access) {
+                                                        MemberRoleCache& roles, Access access) {
   const Caller& caller = request.caller;
   OrgScope scope;
   if (caller.kind == CallerKind::kApiKey) {
@@ -158,7 +153,7 @@ std::variant<OrgScope, HttpResponse> ResolveHeaderScope(const HttpRequest& reque
     if (!IsUuid(*header)) {
       return ErrorResponse(400, "missing_organization", "X-Organization-ID must be a UUID");
     }
-    Result<std::optional<OrgScope>> found = UserScope(pool, caller, std::string(*header));
+    Result<std::optional<OrgScope>> found = UserScope(roles, caller, std::string(*header));
     if (!found.ok()) return ResponseFromStatus(found.status());
     if (!found.value()) {
       return ErrorResponse(403, "forbidden", "you are not a member of this organization");
@@ -172,7 +167,7 @@ std::variant<OrgScope, HttpResponse> ResolveHeaderScope(const HttpRequest& reque
 }
 
 std::variant<OrgScope, HttpResponse> ResolvePathScope(const HttpRequest& request,
-                                                      ConnectionPool& pool,
+                                                      MemberRoleCache& roles,
                                                       std::string_view organization_id,
                                                       Access access) {
   const Caller& caller = request.caller;
@@ -186,7 +181,7 @@ std::variant<OrgScope, HttpResponse> ResolvePathScope(const HttpRequest& request
     if (wanted != caller.organization_id) return not_found;
     scope = KeyScope(caller);
   } else if (caller.kind == CallerKind::kUser) {
-    Result<std::optional<OrgScope>> found = UserScope(pool, caller, std::string(organization_id));
+    Result<std::optional<OrgScope>> found = UserScope(roles, caller, std::string(organization_id));
     if (!found.ok()) return ResponseFromStatus(found.status());
     if (!found.value()) return not_found;
     scope = *found.value();

@@ -14,11 +14,9 @@
 
 #include "api/http.h"
 
-namespace auri {
-class ConnectionPool;
-}
-
 namespace auri::api {
+
+class MemberRoleCache;
 
 enum class Access {
   kRead,    // any member; key permission read
@@ -48,15 +46,16 @@ bool Allows(const OrgScope& scope, Access access);
 // a user the organization in X-Organization-ID, which must be a UUID (else 400
 // missing_organization / validation_error) and one the user is a member of (else 403 forbidden).
 // Then `access` is checked (403 forbidden naming what is missing). Other callers → 401.
-// Database trouble → 503.
+// Database trouble → 503. A user's role comes from `roles` (api/member_role_cache.h: a removed or
+// demoted member may keep the old role for up to its ttl unless this process made the change).
 std::variant<OrgScope, HttpResponse> ResolveHeaderScope(const HttpRequest& request,
-                                                        ConnectionPool& pool, Access access);
+                                                        MemberRoleCache& roles, Access access);
 
 // The scope of an organization path (/organizations/{id}/…): a user must be a member of
 // `organization_id` and an API key must belong to it — otherwise 404 not_found (no existence
 // leak). Then `access` is checked (403). A malformed id is 404 too.
 std::variant<OrgScope, HttpResponse> ResolvePathScope(const HttpRequest& request,
-                                                      ConnectionPool& pool,
+                                                      MemberRoleCache& roles,
                                                       std::string_view organization_id,
                                                       Access access);
 

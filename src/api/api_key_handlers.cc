@@ -140,7 +140,7 @@ std::variant<std::pair<ApiKeyRecord, OrgScope>, HttpResponse> KeyInScope(const G
   Result<std::optional<ApiKeyRecord>> key = GetApiKey(*deps.pool, id, kAccountAcquireTimeout);
   if (!key.ok()) return ResponseFromStatus(key.status(), deps.logger, request.request_id);
   if (!key.value()) return not_found;
-  auto scope = ResolvePathScope(request, *deps.pool, key.value()->organization_id, access);
+  auto scope = ResolvePathScope(request, *deps.member_roles, key.value()->organization_id, access);
   if (auto* error = std::get_if<HttpResponse>(&scope)) {
     if (error->status == 404) return not_found;
     return std::move(*error);
@@ -151,7 +151,8 @@ std::variant<std::pair<ApiKeyRecord, OrgScope>, HttpResponse> KeyInScope(const G
 }  // namespace
 
 HttpResponse HandleCreateApiKey(const GatewayDeps& deps, const HttpRequest& request) {
-  auto scope = ResolvePathScope(request, *deps.pool, request.PathParam("id"), Access::kManage);
+  auto scope =
+      ResolvePathScope(request, *deps.member_roles, request.PathParam("id"), Access::kManage);
   if (auto* error = std::get_if<HttpResponse>(&scope)) return std::move(*error);
   auto parsed = ParseJsonObject(request);
   if (auto* error = std::get_if<HttpResponse>(&parsed)) return std::move(*error);
@@ -178,7 +179,8 @@ HttpResponse HandleCreateApiKey(const GatewayDeps& deps, const HttpRequest& requ
 }
 
 HttpResponse HandleListApiKeys(const GatewayDeps& deps, const HttpRequest& request) {
-  auto scope = ResolvePathScope(request, *deps.pool, request.PathParam("id"), Access::kManage);
+  auto scope =
+      ResolvePathScope(request, *deps.member_roles, request.PathParam("id"), Access::kManage);
   if (auto* error = std::get_if<HttpResponse>(&scope)) return std::move(*error);
   auto page = ParsePage(request);
   if (auto* error = std::get_if<HttpResponse>(&page)) return std::move(*error);

@@ -7,6 +7,7 @@
 #include "api/account_handlers.h"
 #include "api/errors.h"
 #include "api/json_body.h"
+#include "api/member_role_cache.h"
 #include "common/logging.h"
 #include "pipeline/text.h"
 #include "store/organization_repository.h"
@@ -68,7 +69,7 @@ HttpResponse Failed(const GatewayDeps& deps, const HttpRequest& request, const S
 // The scope of /organizations/{id}/… for `access`, or the response to send.
 std::variant<OrgScope, HttpResponse> PathScope(const GatewayDeps& deps, const HttpRequest& request,
                                                Access access) {
-  return ResolvePathScope(request, *deps.pool, request.PathParam("id"), access);
+  return ResolvePathScope(request, *deps.member_roles, request.PathParam("id"), access);
 }
 
 // Reads a role to assign: admin | member | viewer. "owner" is refused with a hint.
@@ -166,6 +167,9 @@ HttpResponse HandleDeleteOrganization(const GatewayDeps& deps, const HttpRequest
   if (auto* error = std::get_if<HttpResponse>(&scope)) return std::move(*error);
   Status deleted = DeleteOrganization(*deps.pool, std::get<OrgScope>(scope).organization_id,
                                       kAccountAcquireTimeout);
+  // Whatever the outcome (a failed commit may still have happened), no cached role of this
+  // organization may outlive the call. The same holds for every membership change below.
+  deps.member_roles->ForgetOrganization(std::get<OrgScope>(scope).organization_id);
   if (!deleted.ok()) return Failed(deps, request, deleted);
   deps.logger->Info("organization deleted",
                     {{"organization_id", std::get<OrgScope>(scope).organization_id},
@@ -187,6 +191,7 @@ HttpResponse HandleTransferOrganization(const GatewayDeps& deps, const HttpReque
   if (!errors.empty()) return ValidationErrorResponse(errors);
   Status moved =
       TransferOwnership(*deps.pool, s.organization_id, *new_owner, kAccountAcquireTimeout);
+  deps.member_roles->ForgetOrganization(s.organization_id);
   if (!moved.ok()) return Failed(deps, request, moved);
   Result<std::optional<OrganizationRecord>> org =
       GetOrganization(*deps.pool, s.organization_id, kAccountAcquireTimeout);
@@ -254,6 +259,7 @@ HttpResponse HandleUpdateMember(const GatewayDeps& deps, const HttpRequest& requ
   Result<std::optional<MemberRecord>> member =
       UpdateMemberRole(*deps.pool, std::get<OrgScope>(scope).organization_id, user_id, *role,
                        kAccountAcquireTimeout);
+  deps.member_roles->ForgetOrganization(std::get<OrgScope>(scope).organization_id);
   if (!member.ok()) return Failed(deps, request, member.status());
   if (!member.value()) return ErrorResponse(404, "not_found", "member not found");
   return DataResponse(200, MemberJson(*member.value()));
@@ -269,6 +275,7 @@ HttpResponse HandleRemoveMember(const GatewayDeps& deps, const HttpRequest& requ
   if (!IsUuid(user_id)) return ErrorResponse(404, "not_found", "member not found");
   Result<bool> removed = RemoveMember(*deps.pool, std::get<OrgScope>(scope).organization_id,
                                       user_id, kAccountAcquireTimeout);
+  deps.member_roles->ForgetOrganization(std::get<OrgScope>(scope).organization_id);
   if (!removed.ok()) return Failed(deps, request, removed.status());
   if (!removed.value()) return ErrorResponse(404, "not_found", "member not found");
   return NoContent();

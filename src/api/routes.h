@@ -21,6 +21,7 @@ namespace auri::api {
 
 class Authenticator;
 class DependencyProbe;
+class MemberRoleCache;
 
 // What the gateway's handlers need. Pointers are not owned and must outlive the routes (and so the
 // Server that runs them).
@@ -36,7 +37,10 @@ struct GatewayDeps {
   // then every pointer below must be set too.
   ConnectionPool* pool = nullptr;
   Authenticator* authenticator = nullptr;  // to Forget() revoked/rotated keys
-  JwtKeyRingCache* jwt = nullptr;          // signs access tokens
+  // Membership roles for the organization checks (api/access.h); member and organization
+  // handlers call ForgetOrganization after changing them.
+  MemberRoleCache* member_roles = nullptr;
+  JwtKeyRingCache* jwt = nullptr;  // signs access tokens
   const Config* config = nullptr;
   const Clock* clock = nullptr;
   const Logger* logger = nullptr;

@@ -35,7 +35,7 @@ class Call {
  public:
   Call(const GatewayDeps& deps, const HttpRequest& request, Access access)
       : deps_(deps), request_(request) {
-    auto scope = ResolveHeaderScope(request, *deps.pool, access);
+    auto scope = ResolveHeaderScope(request, *deps.member_roles, access);
     if (auto* refused = std::get_if<HttpResponse>(&scope)) {
       refused_ = std::move(*refused);
     } else {

@@ -7,6 +7,7 @@
 
 #include "api/authenticator.h"
 #include "api/health.h"
+#include "api/member_role_cache.h"
 #include "api/rate_limit_policy.h"
 #include "api/routes.h"
 #include "api/server.h"
@@ -133,8 +134,17 @@ int RunApiGateway(const CliContext& ctx) {
       .acquire_timeout = acquire_timeout,
       // The dummy hash for unknown key prefixes must cost what real key hashes cost.
       .argon2_limits = Argon2LimitsByName(c.auth.argon2).value_or(Argon2Limits::Interactive())});
+  // Every user request naming an organization needs the caller's role in it: cached briefly
+  // (api.member_role_cache_ms; the trade-off is in docs/decisions.md).
+  api::MemberRoleCache member_roles(
+      [&pool, acquire_timeout](const std::string& organization_id, const std::string& user_id) {
+        return FindMemberRole(pool, organization_id, user_id, acquire_timeout);
+      },
+      &clock,
+      api::MemberRoleCache::Options{.ttl = std::chrono::milliseconds(c.api.member_role_cache_ms)});
   deps.pool = &pool;
   deps.authenticator = &authenticator;
+  deps.member_roles = &member_roles;
   deps.jwt = jwt.value().get();
   deps.config = &c;
   deps.clock = &clock;

@@ -57,6 +57,12 @@ const Option kOptions[] = {
     {"api.cors_origins", Kind::kStringList, "", 0, 0,
      "Origins allowed by CORS (comma-separated in the environment); empty = no CORS headers.",
      FIELD(api.cors_origins)},
+    {"api.member_role_cache_ms", Kind::kInt, "1000", 0, 60000,
+     "How long the gateway reuses a user's membership role (per user and organization) before "
+     "asking the database again; 0 = always ask. A member removed or demoted by another process "
+     "keeps the old role for at most this long; changes made through the same gateway apply at "
+     "once.",
+     FIELD(api.member_role_cache_ms)},
     {"postgres.dsn", Kind::kString, "", 0, 0,
      "libpq DSN of an external database. Empty = Auri runs its own PostgreSQL under <home>.",
      FIELD(postgres.dsn)},

@@ -25,6 +25,7 @@ struct Config {
     int read_timeout_seconds = 0;
     int shutdown_timeout_seconds = 0;
     std::vector<std::string> cors_origins;
+    int member_role_cache_ms = 0;
   } api;
 
   struct Postgres {

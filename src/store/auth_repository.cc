@@ -109,13 +109,16 @@ Result<std::optional<std::string>> FindMemberRole(ConnectionPool& pool,
                                                   const std::string& organization_id,
                                                   const std::string& user_id,
                                                   std::chrono::milliseconds timeout) {
+  // On every user request that names an organization: one prepared statement in autocommit (no
+  // BEGIN/COMMIT round trips, no parse/plan per call). api/member_role_cache.h caches the answer.
   ASSIGN_OR_RETURN(PooledConnection conn, pool.Acquire(timeout));
   try {
-    pqxx::read_transaction tx(conn.get());
-    pqxx::result rows = tx.exec_params(
-        "SELECT role FROM organization_members WHERE organization_id = $1::uuid "
-        "AND user_id = $2::uuid",
-        organization_id, user_id);
+    pqxx::connection& db = conn.get();
+    db.prepare("auri_member_role",
+               "SELECT role FROM organization_members WHERE organization_id = $1::uuid "
+               "AND user_id = $2::uuid");
+    pqxx::nontransaction tx(db);
+    pqxx::result rows = tx.exec_prepared("auri_member_role", organization_id, user_id);
     if (rows.empty()) return std::optional<std::string>();
     return std::optional<std::string>(rows[0][0].as<std::string>());
   } catch (const std::exception& e) {

@@ -1,7 +1,9 @@
 #include "store/trigger_repository.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <stdexcept>
 
 #include "store/pg_error.h"
 
@@ -84,6 +86,47 @@ ActionRow ReadAction(const pqxx::row& r) {
   a.fields.config_json = r[4].as<std::string>();
   a.created_at = r[5].as<std::string>();
   a.updated_at = r[6].as<std::string>();
+  return a;
+}
+
+// The children of a trigger read in the same statement arrive as a JSON array of arrays, one
+// inner array per row with the columns of kConditionColumns / kActionColumns in order (text values
+// stay strings, so config texts and timestamps come back byte for byte as the row readers get
+// them).
+nlohmann::json ParseRowsJson(const pqxx::field& f) {
+  nlohmann::json rows = nlohmann::json::parse(f.c_str(), f.c_str() + f.size());
+  if (!rows.is_array()) throw std::runtime_error("child rows are not a JSON array");
+  return rows;
+}
+
+std::optional<std::string> OptString(const nlohmann::json& v) {
+  if (v.is_null()) return std::nullopt;
+  return v.get<std::string>();
+}
+
+ConditionRow ConditionFromJson(const nlohmann::json& r) {
+  ConditionRow c;
+  c.id = r.at(0).get<std::string>();
+  c.trigger_id = r.at(1).get<std::string>();
+  c.fields.condition_type = r.at(2).get<std::string>();
+  c.fields.field = OptString(r.at(3));
+  c.fields.op = OptString(r.at(4));
+  c.fields.value = r.at(5).get<std::string>();
+  c.fields.config_json = r.at(6).get<std::string>();
+  c.created_at = r.at(7).get<std::string>();
+  c.updated_at = r.at(8).get<std::string>();
+  return c;
+}
+
+ActionRow ActionFromJson(const nlohmann::json& r) {
+  ActionRow a;
+  a.id = r.at(0).get<std::string>();
+  a.trigger_id = r.at(1).get<std::string>();
+  a.fields.action_type = r.at(2).get<std::string>();
+  a.fields.priority = r.at(3).get<int32_t>();
+  a.fields.config_json = r.at(4).get<std::string>();
+  a.created_at = r.at(5).get<std::string>();
+  a.updated_at = r.at(6).get<std::string>();
   return a;
 }
 
@@ -235,31 +278,43 @@ Result<RowPage<TriggerRow>> ListTriggers(ConnectionPool& pool, const std::string
 Result<TriggerWithChildren> GetTrigger(ConnectionPool& pool, const std::string& organization_id,
                                        const std::string& trigger_id,
                                        std::chrono::milliseconds timeout) {
-  return InTransaction<Result<TriggerWithChildren>>(
-      pool, timeout, "reading a trigger", [&](pqxx::work& tx) -> Result<TriggerWithChildren> {
-        pqxx::result rows = tx.exec_params(
-            std::string("SELECT ") + kTriggerColumns +
-                " FROM triggers t WHERE t.id = $1::uuid AND t.organization_id = $2::uuid",
-            trigger_id, organization_id);
-        if (rows.empty()) return TriggerNotFound();
-        TriggerWithChildren out;
-        out.trigger = ReadTrigger(rows[0]);
-        for (const pqxx::row& r :
-             tx.exec_params(std::string("SELECT ") + kConditionColumns +
-                                " FROM trigger_conditions c WHERE c.trigger_id = $1::uuid "
-                                "ORDER BY c.position",
-                            trigger_id)) {
-          out.conditions.push_back(ReadCondition(r));
-        }
-        for (const pqxx::row& r :
-             tx.exec_params(std::string("SELECT ") + kActionColumns +
-                                " FROM trigger_actions a WHERE a.trigger_id = $1::uuid "
-                                "ORDER BY a.priority, a.created_at, a.id",
-                            trigger_id)) {
-          out.actions.push_back(ReadAction(r));
-        }
-        return out;
-      });
+  // The hottest read of the API (GET /triggers/{id}, and before every update): one prepared
+  // statement in autocommit instead of BEGIN + three SELECTs + COMMIT. On a loaded two-core host
+  // the round trips and the parse/plan work of each statement were most of the request's cost
+  // (docs/benchmarks.md, "Authenticated read"). One statement also reads one snapshot, so the
+  // children always belong to the same moment as the trigger row.
+  static const std::string kSql =
+      std::string("SELECT ") + kTriggerColumns + ", (SELECT coalesce(json_agg(json_build_array(" +
+      kConditionColumns +
+      ") ORDER BY c.position), '[]'::json) FROM trigger_conditions c WHERE c.trigger_id = t.id)"
+      ", (SELECT coalesce(json_agg(json_build_array(" +
+      kActionColumns +
+      ") ORDER BY a.priority, a.created_at, a.id), '[]'::json) FROM trigger_actions a "
+      "WHERE a.trigger_id = t.id) "
+      "FROM triggers t WHERE t.id = $1::uuid AND t.organization_id = $2::uuid";
+  Result<PooledConnection> conn = pool.Acquire(timeout);
+  if (!conn.ok()) return conn.status();
+  try {
+    // Registers the statement with this connection's pqxx map (a no-op when it already is); pqxx
+    // sends PREPARE on the first use of each connection only.
+    pqxx::connection& db = conn.value().get();
+    db.prepare("auri_get_trigger", kSql);
+    pqxx::nontransaction tx(db);
+    pqxx::result rows = tx.exec_prepared("auri_get_trigger", trigger_id, organization_id);
+    if (rows.empty()) return TriggerNotFound();
+    TriggerWithChildren out;
+    out.trigger = ReadTrigger(rows[0]);
+    for (const nlohmann::json& c : ParseRowsJson(rows[0][19])) {
+      out.conditions.push_back(ConditionFromJson(c));
+    }
+    for (const nlohmann::json& a : ParseRowsJson(rows[0][20])) {
+      out.actions.push_back(ActionFromJson(a));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    if (store_internal::IsConnectionLoss(e)) conn.value().MarkBroken();
+    return store_internal::StatusFromException(e, "reading a trigger");
+  }
 }
 
 Result<TriggerRow> UpdateTrigger(ConnectionPool& pool, const std::string& organization_id,

@@ -16,6 +16,7 @@
 
 #include "api/authenticator.h"
 #include "api/health.h"
+#include "api/member_role_cache.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "auth/jwt.h"
@@ -25,6 +26,7 @@
 #include "secrets/master_key.h"
 #include "secrets/secret_matcher.h"
 #include "secrets/secret_store.h"
+#include "store/auth_repository.h"
 #include "store/event_repository.h"
 #include "store/pool.h"
 #include "tests/integration/api/raw_http.h"
@@ -94,8 +96,17 @@ class ApiFixture : public ::testing::Test {
       return IngestCounts{r.accepted, r.duplicates};
     };
     deps.ingest.metrics = RegisterIngestMetrics(&metrics_);
+    // The gateway's default ttl, so every API test runs with the cache as deployed.
+    member_roles_ = std::make_unique<MemberRoleCache>(
+        [this](const std::string& organization_id, const std::string& user_id) {
+          return FindMemberRole(*pool_, organization_id, user_id, std::chrono::milliseconds(3000));
+        },
+        &clock_,
+        MemberRoleCache::Options{.ttl =
+                                     std::chrono::milliseconds(config_.api.member_role_cache_ms)});
     deps.pool = pool_.get();
     deps.authenticator = authenticator_.get();
+    deps.member_roles = member_roles_.get();
     deps.jwt = jwt_.get();
     deps.config = &config_;
     deps.clock = &clock_;
@@ -132,7 +143,8 @@ class ApiFixture : public ::testing::Test {
     c.api.header_limit_bytes = 16 << 10;
     c.api.read_timeout_seconds = 5;
     c.api.shutdown_timeout_seconds = 5;
-    c.auth.argon2 = "minimum";  // tests only: hashing users and keys must be fast
+    c.auth.argon2 = "minimum";          // tests only: hashing users and keys must be fast
+    c.api.member_role_cache_ms = 1000;  // the default, so the tests see the cache as deployed
     return c;
   }
 
@@ -246,6 +258,7 @@ class ApiFixture : public ::testing::Test {
   std::unique_ptr<ConnectionPool> pool_;
   std::unique_ptr<DependencyProbe> probe_;
   std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<MemberRoleCache> member_roles_;
   std::vector<Route> routes_;
   std::unique_ptr<Server> server_;
 };

@@ -3,6 +3,7 @@
 // isolation, the role and API-key permission matrix, circuit breakers, dead letters, the event
 // query and the trigger_changed notification.
 #include <chrono>
+#include <thread>
 
 #include "auth/api_key.h"
 #include "tests/integration/api/api_fixture.h"
@@ -660,6 +661,56 @@ TEST_F(TriggerRoutesTest, AnotherOrganizationsTriggerIsNotFoundOnEveryRoute) {
   EXPECT_EQ(after.json["data"], got.json["data"]);
   EXPECT_EQ(QueryValue("SELECT status FROM action_jobs"), "dead");
   EXPECT_EQ(CallAs(bob, "GET", "/api/v1/triggers").json["pagination"]["total"], 0);
+}
+
+// The gateway caches membership roles for api.member_role_cache_ms (1 s); a change made through
+// the API must still apply to the very next request (the member handlers forget the organization).
+TEST_F(TriggerRoutesTest, RoleChangesThroughTheApiApplyAtOnceDespiteTheRoleCache) {
+  SeededUser alice = SeedUser("alice");
+  SeededUser bob = SeedUser("bob");
+  SeedMember(alice.org_id, bob.id, "member");
+  std::string t = "/api/v1/triggers/" + CreateTrigger(alice);
+  const std::string members = "/api/v1/organizations/" + alice.org_id + "/members/" + bob.id;
+
+  ASSERT_EQ(CallAs(bob, "GET", t, "", alice.org_id).status, 200);  // bob's role is cached now
+  ApiResponse demoted = CallAs(alice, "PUT", members, R"({"role": "viewer"})");
+  ASSERT_EQ(demoted.status, 200) << demoted.body;
+  ApiResponse write =
+      CallAs(bob, "PUT", t, R"({"name": "b", "registry": "identity"})", alice.org_id);
+  EXPECT_EQ(write.status, 403) << write.body;
+  EXPECT_EQ(CallAs(bob, "GET", t, "", alice.org_id).status, 200);  // viewers still read
+
+  ASSERT_EQ(CallAs(alice, "DELETE", members).status, 204);
+  ApiResponse read = CallAs(bob, "GET", t, "", alice.org_id);
+  EXPECT_EQ(read.status, 403) << read.body;
+  EXPECT_EQ(read.json["message"], "you are not a member of this organization");
+}
+
+// A change made elsewhere (SQL, another gateway replica) is seen once the cached role expires:
+// within api.member_role_cache_ms, not at once (docs/decisions.md).
+TEST_F(TriggerRoutesTest, RoleRemovedOutsideTheGatewayStopsWorkingWithinTheCacheTtl) {
+  SeededUser alice = SeedUser("alice");
+  SeededUser bob = SeedUser("bob");
+  SeedMember(alice.org_id, bob.id, "viewer");
+  std::string t = "/api/v1/triggers/" + CreateTrigger(alice);
+  ASSERT_EQ(CallAs(bob, "GET", t, "", alice.org_id).status, 200);
+  {
+    pqxx::connection c(dsn_);
+    pqxx::work tx(c);
+    tx.exec_params("DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2",
+                   alice.org_id, bob.id);
+    tx.commit();
+  }
+  auto removed_at = std::chrono::steady_clock::now();
+  int status = 0;
+  // Bounded: the ttl plus a generous margin for a loaded machine.
+  while (std::chrono::steady_clock::now() - removed_at < std::chrono::seconds(5)) {
+    status = CallAs(bob, "GET", t, "", alice.org_id).status;
+    if (status == 403) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, 403);
+  EXPECT_LT(std::chrono::steady_clock::now() - removed_at, std::chrono::milliseconds(2500));
 }
 
 TEST_F(TriggerRoutesTest, ViewersReadButCannotWriteMembersCan) {
