@@ -1,5 +1,6 @@
 // `auri api-gateway`: the HTTP API role. Wires Config → PostgreSQL pool, Redis client, dependency
 // probe, metrics, route table → Server, and runs until SIGTERM/SIGINT (graceful shutdown).
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -91,6 +92,11 @@ int RunApiGateway(const CliContext& ctx) {
   redis_options.host = c.RedisHost();
   redis_options.port = c.RedisPort();
   redis_options.timeout_ms = c.redis.timeout_ms;
+  // Every request checks its rate limit in Redis on the handler thread, so each of the api.threads
+  // may need a connection at the same moment. With fewer (the default 4), handlers queued on the
+  // pool's condition variable: under load that futex traffic was most of the gateway's lock waits
+  // (perf, docs/benchmarks.md "Authenticated read"). Idle connections cost Redis nearly nothing.
+  redis_options.pool_size = std::max(redis_options.pool_size, c.api.threads);
   RedisClient redis(redis_options);
 
   // Both pings bound their own waits (connect_timeout/statement_timeout, redis.timeout_ms); the

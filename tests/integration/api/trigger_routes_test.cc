@@ -96,6 +96,47 @@ TEST_F(TriggerRoutesTest, NestedCreateReturnsTriggerConditionsAndActions) {
   EXPECT_EQ(got.json["data"], d);
 }
 
+// GET /triggers/{id} reads the children in one statement and orders them itself; the order must
+// be the list routes' (conditions by position, actions by priority, creation time, id) even when
+// the rows' physical order differs (an updated row moves) and creation times tie (one transaction).
+TEST_F(TriggerRoutesTest, GetOrdersChildrenAsTheListRoutesDo) {
+  SeededUser alice = SeedUser("alice");
+  ApiResponse r = CallAs(alice, "POST", "/api/v1/triggers", R"({
+    "name": "order", "registry": "reputation",
+    "conditions": [
+      {"condition_type": "score_threshold", "operator": ">", "value": 1},
+      {"condition_type": "score_threshold", "operator": ">", "value": 2},
+      {"condition_type": "score_threshold", "operator": ">", "value": 3}],
+    "actions": [
+      {"action_type": "webhook", "priority": 1, "config": {"url": "https://e.com/1"}},
+      {"action_type": "webhook", "priority": 1, "config": {"url": "https://e.com/2"}},
+      {"action_type": "webhook", "priority": 0, "config": {"url": "https://e.com/3"}},
+      {"action_type": "webhook", "priority": 1, "config": {"url": "https://e.com/4"}}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string t = "/api/v1/triggers/" + r.json["data"]["id"].get<std::string>();
+  const std::string first = r.json["data"]["conditions"][0]["id"];
+  ApiResponse updated =
+      CallAs(alice, "PUT", t + "/conditions/" + first,
+             R"({"condition_type": "score_threshold", "operator": ">", "value": 9})");
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  ApiResponse moved =
+      CallAs(alice, "PUT", t + "/actions/" + r.json["data"]["actions"][1]["id"].get<std::string>(),
+             R"({"action_type": "webhook", "priority": 1,
+                                 "config": {"url": "https://e.com/2b"}})");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+
+  ApiResponse got = CallAs(alice, "GET", t);
+  ASSERT_EQ(got.status, 200) << got.body;
+  ApiResponse conditions = CallAs(alice, "GET", t + "/conditions");
+  ApiResponse actions = CallAs(alice, "GET", t + "/actions");
+  ASSERT_EQ(conditions.status, 200) << conditions.body;
+  ASSERT_EQ(actions.status, 200) << actions.body;
+  EXPECT_EQ(got.json["data"]["conditions"], conditions.json["data"]);
+  EXPECT_EQ(got.json["data"]["actions"], actions.json["data"]);
+  EXPECT_EQ(got.json["data"]["conditions"][0]["value"], "9");
+  EXPECT_EQ(got.json["data"]["actions"][0]["config"]["url"], "https://e.com/3");
+}
+
 TEST_F(TriggerRoutesTest, NestedCreateIsAllOrNothing) {
   SeededUser alice = SeedUser("alice");
   ApiResponse r = CallAs(alice, "POST", "/api/v1/triggers", R"({
