@@ -3,8 +3,9 @@
 # with its conditions and actions) with wrk vs pgbench running a single-row SELECT of the same
 # trigger row, with the same number of clients, same machine, same run. Target (issue 3): >= 50 %.
 #
-# The gateway does per request: JWT verification, the membership lookup, the trigger row and its
-# conditions and actions, and the rate limiter (a Lua script in Redis; the user limit is raised so
+# The gateway does per request: JWT verification, the membership role (a prepared statement,
+# reused for api.member_role_cache_ms), the trigger row with its conditions and actions (one
+# prepared statement), and the rate limiter (a Lua script in Redis; the user limit is raised so
 # the load is not refused — the counting still runs). pgbench does one indexed SELECT.
 #
 # Usage: bench/api_read.sh [--smoke]    (--smoke: 1 short round, for CI; not a measurement)
