@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cinttypes>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -303,21 +304,49 @@ class DrillRun {
     return doc["dsn"].get<std::string>();
   }
 
-  // The recovery's last step: the services restart on the restored database. From the moment
-  // the old services are gone, only the recovered deployment can acknowledge a heartbeat.
-  Status SwitchServices(const std::string& dsn) {
+  // Recovery when the primary is lost: the restore runs while the broken services are stopped
+  // (an operator does both at once; neither needs the other). From the moment the old services are
+  // gone, only the recovered deployment can acknowledge a heartbeat.
+  Result<std::string> RestoreWhileStoppingServices(const std::vector<std::string>& target) {
     int64_t t0 = UnixMicrosNow();
-    RETURN_IF_ERROR(deployment_->Down());
+    int64_t stopped_us = 0;
+    // The future's destructor waits, so an early return below cannot leave the thread running.
+    std::future<Status> stopping = std::async(std::launch::async, [this, &stopped_us] {
+      Status s = deployment_->Down();
+      stopped_us = UnixMicrosNow();
+      return s;
+    });
+    Result<std::string> dsn = Restore(target);
+    Status stopped = stopping.get();
+    RETURN_IF_ERROR(stopped.WithContext("stopping the services of the damaged deployment"));
+    serving_from_us_ = stopped_us;
+    m_["down_seconds"] = (stopped_us - t0) / 1e6;
+    p_.Step("old services stopped (" + Fixed((stopped_us - t0) / 1e6, 1) +
+            " s, alongside the restore)");
+    return dsn;
+  }
+
+  // Recovery when the primary still runs (accidental deletion): restore first, then stop the
+  // services of the damaged deployment.
+  Result<std::string> RestoreThenStopServices(const std::vector<std::string>& target) {
+    ASSIGN_OR_RETURN(std::string dsn, Restore(target));
+    int64_t t0 = UnixMicrosNow();
+    RETURN_IF_ERROR(
+        deployment_->Down().WithContext("stopping the services of the damaged deployment"));
     serving_from_us_ = UnixMicrosNow();
     m_["down_seconds"] = Elapsed(t0);
+    p_.Step("old services stopped in " + Fixed(Elapsed(t0), 1) + " s");
+    return dsn;
+  }
+
+  // The recovery's last step: the services start on the restored database.
+  Status StartServicesOn(const std::string& dsn) {
     deployment_->UseDatabase(dsn);
     RETURN_IF_ERROR(deployment_->WriteWrapper());
     int64_t t1 = UnixMicrosNow();
     RETURN_IF_ERROR(deployment_->Up());
     m_["restart_seconds"] = Elapsed(t1);
-    p_.Step("services restarted on the restored database (stop " +
-            Fixed(m_["down_seconds"].get<double>(), 1) + " s, start " + Fixed(Elapsed(t1), 1) +
-            " s)");
+    p_.Step("services started on the restored database in " + Fixed(Elapsed(t1), 1) + " s");
     ASSIGN_OR_RETURN(HeartbeatAttempt first,
                      heartbeats_->WaitForAck(serving_from_us_, seconds(60)));
     (void)first;
@@ -420,10 +449,10 @@ class DrillRun {
             ") killed with SIGKILL and its data directory deleted");
 
     // Recovery: everything the repository holds, into a new instance.
-    ASSIGN_OR_RETURN(std::string dsn, Restore({"--latest"}));
+    ASSIGN_OR_RETURN(std::string dsn, RestoreWhileStoppingServices({"--latest"}));
     ASSIGN_OR_RETURN(std::set<int64_t> present, SeqsPresent(dsn, HeartbeatSeqQuery(run_hex_)));
     ASSIGN_OR_RETURN(auto counts_after, CountRows(dsn));
-    RETURN_IF_ERROR(SwitchServices(dsn));
+    RETURN_IF_ERROR(StartServicesOn(dsn));
     RETURN_IF_ERROR(Verify());
     heartbeats_->Stop();
     JudgeRecovery(present);
@@ -516,11 +545,15 @@ class DrillRun {
     m_["target"] = FormatRfc3339(target_us);
     m_["target_before_disaster_ms"] = (disaster_us_ - target_us) / 1000.0;
 
-    ASSIGN_OR_RETURN(std::string dsn, Restore({"--time", FormatRfc3339(target_us)}));
+    // The damaged deployment keeps running during the restore: `auri restore` reads the
+    // restorable window from the running primary and archives its current WAL (the commit after
+    // the target that recovery needs). Only then are its services stopped.
+    ASSIGN_OR_RETURN(std::string dsn,
+                     RestoreThenStopServices({"--time", FormatRfc3339(target_us)}));
     ASSIGN_OR_RETURN(std::set<int64_t> markers, SeqsPresent(dsn, MarkerQuery()));
     ASSIGN_OR_RETURN(std::set<int64_t> present, SeqsPresent(dsn, HeartbeatSeqQuery(run_hex_)));
     ASSIGN_OR_RETURN(auto counts_after, CountRows(dsn));
-    RETURN_IF_ERROR(SwitchServices(dsn));
+    RETURN_IF_ERROR(StartServicesOn(dsn));
     RETURN_IF_ERROR(Verify());
     heartbeats_->Stop();
     JudgeRecovery(present);
