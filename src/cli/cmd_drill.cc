@@ -5,7 +5,7 @@
 //
 // Exit codes: 0 the drill passed; 1 a success criterion failed; 2 unknown drill or bad option;
 // 3 the drill could not build or recover its deployment (a dependency, a wait that ran out);
-// 4 refused (e.g. --target-running, which no drill supports yet); 5 internal.
+// 4 refused (e.g. pitr --target-running: it would delete live data); 5 internal.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -113,13 +113,13 @@ int RunDrillCommand(const CliContext& ctx, const DrillCommandOptions& options) {
     return Fail(ctx, InvalidArgument("unknown drill '" + options.name + "'",
                                      "drills: " + JoinDrills() + "; or `auri drill report`"));
   }
-  if (options.target_running) {
-    return Fail(ctx,
-                FailedPrecondition("refusing --target-running: drill '" + options.name +
-                                       "' destroys its deployment's database and is only run on a "
-                                       "throwaway deployment",
-                                   "run `auri drill " + options.name +
-                                       "` without --target-running: it builds its own deployment"));
+  if (options.target_running && options.name != "snapshot-restore") {
+    return Fail(ctx, FailedPrecondition(
+                         "refusing --target-running: drill '" + options.name +
+                             "' destroys its deployment's data and is only run on a throwaway "
+                             "deployment",
+                         "run `auri drill " + options.name +
+                             "` without --target-running: it builds its own deployment"));
   }
   if (options.users < 1 || options.events < 0 || options.ballast_mb < 0) {
     return Fail(ctx, InvalidArgument("--users must be ≥ 1, --events and --ballast-mb ≥ 0"));
@@ -132,6 +132,11 @@ int RunDrillCommand(const CliContext& ctx, const DrillCommandOptions& options) {
   o.superuser = c.postgres.user;
   o.database = c.postgres.database;
   o.keep = options.keep;
+  o.target_running = options.target_running;
+  o.running_home = c.home;
+  o.running_api_url = c.ApiBaseUrl();
+  o.running_admin_dsn = c.EmbeddedPostgres() ? c.AdminDsn() : c.DatabaseDsn();
+  o.running_dsn = c.DatabaseDsn();
   o.users = options.users;
   o.events = options.events;
   o.ballast_mb = options.ballast_mb;

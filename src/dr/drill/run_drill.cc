@@ -13,9 +13,9 @@
 #include "common/fs.h"
 #include "common/random.h"
 #include "dr/checklist/http_call.h"
+#include "dr/drill/drill_deployment.h"
 #include "dr/drill/heartbeat.h"
 #include "dr/drill/seed_data.h"
-#include "dr/drill/throwaway_deployment.h"
 #include "dr/restore/restore_instance.h"
 #include "stack/postgres_server.h"
 #include "stack/process.h"
@@ -29,7 +29,6 @@ using std::chrono::seconds;
 
 constexpr int64_t kMarkerAgentId = 8005;
 constexpr const char* kMarkerKey = "auri.drill.marker";
-constexpr const char* kRestoredName = "recovered";
 
 // The tables whose row counts must survive a restore unchanged (seed Test 1's "all tables present
 // with expected row counts"). Events exclude the drill's own heartbeats and markers (chain
@@ -70,8 +69,8 @@ std::string DescribeCounts(const std::map<std::string, int64_t>& counts) {
   std::string out;
   for (const auto& [table, _] : kCountedTables) {
     auto it = counts.find(table);
-    out += (out.empty() ? "" : ", ") + table + " " +
-           (it == counts.end() ? std::string("?") : std::to_string(it->second));
+    if (it == counts.end()) continue;
+    out += (out.empty() ? "" : ", ") + table + " " + std::to_string(it->second);
   }
   return out;
 }
@@ -98,15 +97,21 @@ class DrillRun {
     rec_.drill = o_.drill;
     rec_.id = CompactNow() + "-" + o_.drill + "-" + RandomHex(3);
     rec_.started_at = FormatRfc3339(UnixMicrosNow());
-    rec_.target = "throwaway";
+    rec_.target = o_.target_running ? "running" : "throwaway";
+    restored_name_ = o_.target_running ? "drill-" + RandomHex(3) : "recovered";
     rec_.tester = o_.tester;
     rec_.version = o_.version;
     run_hex_ = RandomHex(16);
     marker_hex_ = RandomHex(16);
 
-    Status s = o_.drill == "snapshot-restore" ? SnapshotRestore()
-               : o_.drill == "pitr"           ? Pitr()
-                                              : InvalidArgument("unknown drill '" + o_.drill + "'");
+    Status s = o_.target_running
+                   ? (o_.drill == "snapshot-restore"
+                          ? SnapshotRestoreRunning()
+                          : FailedPrecondition("drill '" + o_.drill +
+                                               "' cannot run on the running deployment"))
+               : o_.drill == "snapshot-restore" ? SnapshotRestore()
+               : o_.drill == "pitr"             ? Pitr()
+                                    : InvalidArgument("unknown drill '" + o_.drill + "'");
     if (heartbeats_) heartbeats_->Stop();
     if (!s.ok()) {
       rec_.error = s.ToString();
@@ -117,7 +122,19 @@ class DrillRun {
     rec_.notes = Notes();
     rec_.measurements_json = m_.dump();
 
-    if (deployment_) {
+    if (deployment_ && !deployment_->throwaway()) {
+      // The operator's deployment: remove only what the drill added (its restored instance and
+      // its scratch directory).
+      if (restored_created_ && o_.keep) {
+        p_.Step("kept instance '" + restored_name_ + "': auri instance remove " + restored_name_);
+      } else if (restored_created_) {
+        auto removed = deployment_->AuriOk({"instance", "remove", restored_name_}, seconds(120));
+        p_.Step(removed.ok() ? "removed instance '" + restored_name_ + "'"
+                             : "warning: " + removed.status().message());
+      }
+      if (!work_dir_.empty())
+        (void)RunCommand({"/bin/rm", "-rf", "--", work_dir_}, "", seconds(60));
+    } else if (deployment_) {
       if (o_.keep) {
         out.kept_home = deployment_->home();
         p_.Step("kept the deployment: " + deployment_->home() + "/auri status | down");
@@ -175,14 +192,14 @@ class DrillRun {
   // --- steps shared by the drills ---
 
   Status Build() {
-    ThrowawayOptions t;
+    DrillDeploymentOptions t;
     t.auri_exe = o_.auri_exe;
     t.config_args = o_.config_args;
     t.tmp_parent = o_.tmp_parent;
     t.superuser = o_.superuser;
     t.database = o_.database;
-    ASSIGN_OR_RETURN(ThrowawayDeployment d, ThrowawayDeployment::Create(t));
-    deployment_ = std::make_unique<ThrowawayDeployment>(std::move(d));
+    ASSIGN_OR_RETURN(DrillDeployment d, DrillDeployment::CreateThrowaway(t));
+    deployment_ = std::make_unique<DrillDeployment>(std::move(d));
     RETURN_IF_ERROR(deployment_->WriteWrapper());
     p_.Step("building a throwaway deployment in " + deployment_->home() + " (api " +
             deployment_->ApiUrl() + ", postgres port " +
@@ -262,7 +279,8 @@ class DrillRun {
   }
 
   Status RecordManifest() {
-    manifest_file_ = deployment_->home() + "/manifest-before.json";
+    manifest_file_ =
+        (work_dir_.empty() ? deployment_->home() : work_dir_) + "/manifest-before.json";
     RETURN_IF_ERROR(
         deployment_->AuriOk({"manifest", "create", "--out", manifest_file_}, seconds(60)).status());
     ASSIGN_OR_RETURN(counts_before_, CountRows(deployment_->Dsn()));
@@ -272,7 +290,8 @@ class DrillRun {
 
   // Restores into a new instance and returns its DSN; fills the restore measurements.
   Result<std::string> Restore(const std::vector<std::string>& target) {
-    std::vector<std::string> args = {"restore", "--as", kRestoredName, "--json"};
+    std::vector<std::string> args = {"restore", "--as", restored_name_, "--json"};
+    restored_created_ = true;
     args.insert(args.end(), target.begin(), target.end());
     int64_t t0 = UnixMicrosNow();
     ASSIGN_OR_RETURN(CommandResult r, deployment_->Auri(args, seconds(3600)));
@@ -296,11 +315,10 @@ class DrillRun {
                                                 " checks passed (amcheck, constraints, schema, "
                                                 "invariants)"
                                           : "failed: " + failed;
-    p_.Step("restored '" + std::string(kRestoredName) + "' (" + doc.value("target", "") +
-            "): files in " + Fixed(restore_s) + " s (" +
-            Fixed(m_["restore_mb_per_second"].get<double>(), 0) + " MB/s), recovery " +
-            Fixed(doc.value("recovery_seconds", 0.0)) + " s; integrity checks " +
-            (integrity_passed_ ? "passed" : "FAILED"));
+    p_.Step("restored '" + restored_name_ + "' (" + doc.value("target", "") + "): files in " +
+            Fixed(restore_s) + " s (" + Fixed(m_["restore_mb_per_second"].get<double>(), 0) +
+            " MB/s), recovery " + Fixed(doc.value("recovery_seconds", 0.0)) +
+            " s; integrity checks " + (integrity_passed_ ? "passed" : "FAILED"));
     return doc["dsn"].get<std::string>();
   }
 
@@ -411,7 +429,12 @@ class DrillRun {
                                : "no write was acknowledged after the recovery");
   }
 
-  void JudgeCounts(const std::map<std::string, int64_t>& after) {
+  void JudgeCounts(std::map<std::string, int64_t> after) {
+    if (!deployment_->throwaway()) {
+      // A live deployment keeps ingesting: only the configuration tables must be equal.
+      counts_before_.erase("events");
+      after.erase("events");
+    }
     std::string diff;
     for (const auto& [table, n] : counts_before_) {
       auto it = after.find(table);
@@ -462,12 +485,78 @@ class DrillRun {
     JudgeCounts(counts_after);
     Criterion("verify", verify_passed_, verify_detail_);
     JudgeRto();
+    JudgeRpo();
+    return Status::Ok();
+  }
+
+  // --- snapshot-restore --target-running (seed Test 1 as written: non-destructive) ---
+  //
+  // Nothing of the running deployment is stopped or deleted: the "disaster" is the moment the
+  // primary is taken as lost, the recovery is `auri restore --latest` into a new instance (which
+  // flushes the primary's WAL first), judged by integrity checks, configuration row counts and
+  // heartbeat loss; `auri verify` checks the live deployment. No services are switched, so no RTO
+  // is recorded: the time to a writable, checked copy is in the measurements. The heartbeats stay
+  // in the live events table (chain 31337, agent 8004; events retention removes them).
+  Status SnapshotRestoreRunning() {
+    DrillDeploymentOptions t;
+    t.auri_exe = o_.auri_exe;
+    t.config_args = o_.config_args;
+    t.superuser = o_.superuser;
+    t.database = o_.database;
+    deployment_ = std::make_unique<DrillDeployment>(DrillDeployment::AttachRunning(
+        t, o_.running_home, o_.running_api_url, o_.running_admin_dsn, o_.running_dsn));
+    std::string tmpl = o_.tmp_parent + "/auri-drill-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) return ErrnoStatus("mkdtemp", tmpl);
+    work_dir_ = buf.data();
+    p_.Step("drilling the running deployment at " + deployment_->ApiUrl() +
+            ": nothing is stopped or deleted; the restore goes into a new instance '" +
+            restored_name_ + "'");
+    ASSIGN_OR_RETURN(token_, deployment_->IngestToken());
+    RETURN_IF_ERROR(StartHeartbeats());
+    RETURN_IF_ERROR(RecordManifest());
+    std::this_thread::sleep_for(o_.settle);
+
+    // The restore starts from the newest backup: its size gives the restore rate.
+    ASSIGN_OR_RETURN(CommandResult listed,
+                     deployment_->AuriOk({"backup", "list", "--json"}, seconds(120)));
+    json catalog = json::parse(LastJsonDocument(listed.output), nullptr, false);
+    if (!catalog.is_object() || catalog.value("backups", json::array()).empty()) {
+      return FailedPrecondition("the running deployment has no backup to restore",
+                                "take one with `auri backup create`");
+    }
+    const json& newest = catalog["backups"].back();
+    m_["backup_id"] = newest.value("id", "");
+    m_["backup_bytes"] = newest.value("size_bytes", int64_t{0});
+
+    disaster_us_ = UnixMicrosNow();
+    p_.Step(
+        "simulated loss of the primary (nothing is destroyed); restoring everything archived "
+        "on top of backup " +
+        newest.value("id", std::string()));
+    ASSIGN_OR_RETURN(std::string dsn, Restore({"--latest"}));
+    m_["restore_to_checked_seconds"] = Elapsed(disaster_us_);
+    ASSIGN_OR_RETURN(std::set<int64_t> present, SeqsPresent(dsn, HeartbeatSeqQuery(run_hex_)));
+    ASSIGN_OR_RETURN(auto counts_after, CountRows(dsn));
+    RETURN_IF_ERROR(Verify());
+    heartbeats_->Stop();
+    JudgeRecovery(present);
+
+    p_.Step("success criteria:");
+    Criterion("integrity", integrity_passed_, integrity_detail_);
+    JudgeCounts(counts_after);
+    Criterion("verify", verify_passed_, verify_detail_);
+    JudgeRpo();
+    return Status::Ok();
+  }
+
+  void JudgeRpo() {
     Criterion("rpo", rec_.rpo_seconds && *rec_.rpo_seconds <= o_.rpo_objective_seconds,
               rec_.rpo_seconds ? std::to_string(rec_.acknowledged_lost) +
                                      " acknowledged writes lost = " + Fixed(*rec_.rpo_seconds) +
                                      " s (objective ≤ " + Fixed(o_.rpo_objective_seconds, 0) + " s)"
                                : "no heartbeat was acknowledged before the disaster");
-    return Status::Ok();
   }
 
   // --- pitr (seed Scenario 5: accidental deletion) ---
@@ -591,9 +680,10 @@ class DrillRun {
   const Progress& p_;
   DrillRecord rec_;
   json m_ = json::object();
-  std::unique_ptr<ThrowawayDeployment> deployment_;
+  std::unique_ptr<DrillDeployment> deployment_;
   std::unique_ptr<HeartbeatWriter> heartbeats_;
-  std::string run_hex_, marker_hex_, token_, manifest_file_;
+  std::string run_hex_, marker_hex_, token_, manifest_file_, work_dir_, restored_name_;
+  bool restored_created_ = false;
   SeedSummary seed_;
   std::map<std::string, int64_t> counts_before_;
   int64_t disaster_us_ = 0, serving_from_us_ = 0;

@@ -20,8 +20,12 @@
 //     manifest matches), heartbeats are exact around the target, integrity checks, every
 //     checklist row, RTO ≤ objective.
 //
-// The drill never touches the operator's deployment, except to append its record to the drill
-// log in the operator's repo1 (done by the caller with the returned record).
+// snapshot-restore --target-running runs seed Test 1 as the seed wrote it against the operator's
+// deployment, without destroying anything: heartbeats, `auri restore --latest` into a new
+// instance, integrity checks, configuration row counts, RPO, `auri verify`, instance removed.
+//
+// Otherwise the drill never touches the operator's deployment, except to append its record to the
+// drill log in the operator's repo1 (done by the caller with the returned record).
 #include <chrono>
 #include <string>
 #include <vector>
@@ -43,6 +47,12 @@ struct DrillOptions {
   std::string database = "auri";
   std::string tmp_parent = "/tmp";
   bool keep = false;  // leave the deployment running (and its home) for inspection
+  // Drill the operator's running deployment instead (snapshot-restore only: non-destructive).
+  bool target_running = false;
+  std::string running_home;
+  std::string running_api_url;
+  std::string running_admin_dsn;
+  std::string running_dsn;
   // Seed size (small by default: the CI form).
   int users = 3;
   int triggers_per_user = 3;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "stack/process.h"
@@ -61,13 +62,17 @@ class DrillTest : public ::testing::Test {
   }
 
   // Runs a drill with the short seed and returns its document; asserts it ran to the end.
-  nlohmann::json Drill(const std::string& name, std::vector<std::string> extra, int want_exit) {
+  // `global` goes before the subcommand (--set …), `flags` after it.
+  nlohmann::json Drill(const std::string& name, std::vector<std::string> global, int want_exit,
+                       std::vector<std::string> flags = {}) {
+    std::vector<std::string>& extra = global;
     std::vector<std::string> args = extra;
     for (const std::string& a :
          {std::string("drill"), name, std::string("--json"), std::string("--users"),
           std::string("2"), std::string("--events"), std::string("200")}) {
       args.push_back(a);
     }
+    args.insert(args.end(), flags.begin(), flags.end());
     // Recoverability is what CI proves on every change; the RTO objective (≤ 20 s, for 1 GiB) is
     // measured by full runs (docs/benchmarks.md). On the shared 2-core CI machine a restore has
     // taken 45 s under other builds' load, so CI judges RTO against 120 s.
@@ -165,6 +170,56 @@ TEST_F(DrillTest, MissedObjectiveFailsTheDrillWithExit1AndIsLoggedAsFail) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["result"], "fail");
   EXPECT_NE(lines[0]["notes"].get<std::string>().find("rto"), std::string::npos);
+}
+
+TEST_F(DrillTest, TargetRunningSnapshotRestoreChecksTheLiveDeploymentAndDestroysNothing) {
+  // A real deployment on free ports, with a backup: the operator's own, as `auri up` leaves it.
+  std::vector<std::string> deployment = {
+      "--set", "api.port=" + std::to_string(testing::FreePort()),
+      "--set", "postgres.port=" + std::to_string(testing::FreePort()),
+      "--set", "redis.port=" + std::to_string(testing::FreePort()),
+      "--set", "processor.metrics_port=" + std::to_string(testing::FreePort()),
+      "--set", "delivery.metrics_port=" + std::to_string(testing::FreePort()),
+      "--set", "backup.repo2_path=none"};
+  auto with = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = deployment;
+    all.insert(all.end(), args.begin(), args.end());
+    return all;
+  };
+  auto up = Auri(with({"up"}), seconds(180));
+  ASSERT_TRUE(up.ok());
+  ASSERT_EQ(up->exit_code, 0) << up->output;
+  struct Down {
+    std::function<void()> f;
+    ~Down() { f(); }
+  } down{[&] { (void)Auri(with({"down"}), seconds(120)); }};
+  auto backup = Auri(with({"backup", "create"}), seconds(300));
+  ASSERT_TRUE(backup.ok());
+  ASSERT_EQ(backup->exit_code, 0) << backup->output;
+  auto before = JsonOf(Auri(with({"status", "--json"}), seconds(30))->output);
+
+  nlohmann::json doc = Drill("snapshot-restore", deployment, 0, {"--target-running"});
+  EXPECT_EQ(doc.value("target", ""), "running") << doc.dump(2);
+  EXPECT_EQ(doc.value("result", ""), "pass") << doc.dump(2);
+  EXPECT_TRUE(doc["rto_seconds"].is_null()) << "no services are switched: no RTO";
+  ASSERT_TRUE(doc["rpo_seconds"].is_number()) << doc.dump(2);
+  EXPECT_DOUBLE_EQ(doc["rpo_seconds"].get<double>(), 0.0) << "the restore flushed the live WAL";
+  std::vector<std::string> names;
+  for (const auto& c : doc["criteria"]) {
+    names.push_back(c["name"]);
+    EXPECT_TRUE(c["passed"].get<bool>()) << c.dump();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"integrity", "row_counts", "verify", "rpo"}));
+  EXPECT_GT(doc["measurements"].value("restore_to_checked_seconds", 0.0), 0.0);
+
+  // Nothing was stopped or left behind: same PostgreSQL, healthy, no restored instance.
+  auto after = JsonOf(Auri(with({"status", "--json"}), seconds(30))->output);
+  EXPECT_EQ(after.value("healthy", false), true) << after.dump(2);
+  EXPECT_EQ(after["components"][0]["pid"], before["components"][0]["pid"]);
+  EXPECT_TRUE(!fs::exists(home_ + "/instances") || fs::is_empty(home_ + "/instances"));
+  auto lines = LogLines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["target"], "running");
 }
 
 TEST_F(DrillTest, UnknownDrillIsAUsageErrorAndTargetRunningIsRefused) {

@@ -1,4 +1,4 @@
-#include "dr/drill/throwaway_deployment.h"
+#include "dr/drill/drill_deployment.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -67,8 +67,20 @@ std::string LastJsonDocument(const std::string& output) {
   return output.substr(start);
 }
 
-Result<ThrowawayDeployment> ThrowawayDeployment::Create(const ThrowawayOptions& options) {
-  ThrowawayDeployment d;
+DrillDeployment DrillDeployment::AttachRunning(const DrillDeploymentOptions& options,
+                                               std::string home, std::string api_url,
+                                               std::string admin_dsn, std::string dsn) {
+  DrillDeployment d;
+  d.o_ = options;
+  d.home_ = std::move(home);
+  d.running_api_url_ = std::move(api_url);
+  d.running_admin_dsn_ = std::move(admin_dsn);
+  d.running_dsn_ = std::move(dsn);
+  return d;
+}
+
+Result<DrillDeployment> DrillDeployment::CreateThrowaway(const DrillDeploymentOptions& options) {
+  DrillDeployment d;
   d.o_ = options;
   std::string tmpl = options.tmp_parent + "/auri-drill-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
@@ -85,17 +97,20 @@ Result<ThrowawayDeployment> ThrowawayDeployment::Create(const ThrowawayOptions& 
   return d;
 }
 
-std::string ThrowawayDeployment::AdminDsn() const {
+std::string DrillDeployment::AdminDsn() const {
+  if (!throwaway()) return running_admin_dsn_;
   return "host=127.0.0.1 port=" + std::to_string(postgres_port_) + " user=" + o_.superuser +
          " dbname=postgres connect_timeout=3";
 }
 
-std::string ThrowawayDeployment::Dsn() const {
+std::string DrillDeployment::Dsn() const {
+  if (!throwaway()) return running_dsn_;
   return "host=127.0.0.1 port=" + std::to_string(postgres_port_) + " user=" + o_.superuser +
          " dbname=" + o_.database + " connect_timeout=3";
 }
 
-std::vector<std::string> ThrowawayDeployment::Overrides() const {
+std::vector<std::string> DrillDeployment::Overrides() const {
+  if (!throwaway()) return {};
   std::vector<std::string> sets = {
       "general.home=" + home_,
       "api.port=" + std::to_string(api_port_),
@@ -126,8 +141,8 @@ std::vector<std::string> ThrowawayDeployment::Overrides() const {
   return args;
 }
 
-Result<CommandResult> ThrowawayDeployment::Auri(const std::vector<std::string>& args,
-                                                milliseconds timeout) const {
+Result<CommandResult> DrillDeployment::Auri(const std::vector<std::string>& args,
+                                            milliseconds timeout) const {
   std::vector<std::string> argv = {o_.auri_exe};
   argv.insert(argv.end(), o_.config_args.begin(), o_.config_args.end());
   for (auto& a : Overrides()) argv.push_back(std::move(a));
@@ -135,8 +150,8 @@ Result<CommandResult> ThrowawayDeployment::Auri(const std::vector<std::string>& 
   return RunCommand(argv, "", timeout);
 }
 
-Result<CommandResult> ThrowawayDeployment::AuriOk(const std::vector<std::string>& args,
-                                                  milliseconds timeout) const {
+Result<CommandResult> DrillDeployment::AuriOk(const std::vector<std::string>& args,
+                                              milliseconds timeout) const {
   ASSIGN_OR_RETURN(CommandResult r, Auri(args, timeout));
   if (r.exit_code != 0) {
     std::string what = "auri";
@@ -148,7 +163,7 @@ Result<CommandResult> ThrowawayDeployment::AuriOk(const std::vector<std::string>
   return r;
 }
 
-Status ThrowawayDeployment::WriteWrapper() const {
+Status DrillDeployment::WriteWrapper() const {
   std::vector<std::string> argv = {o_.auri_exe};
   argv.insert(argv.end(), o_.config_args.begin(), o_.config_args.end());
   for (auto& a : Overrides()) argv.push_back(std::move(a));
@@ -163,11 +178,17 @@ Status ThrowawayDeployment::WriteWrapper() const {
   return WriteFileAtomically(home_ + "/auri", script, 0755);
 }
 
-Status ThrowawayDeployment::Up() const { return AuriOk({"up"}, seconds(180)).status(); }
+Status DrillDeployment::Up() const {
+  if (!throwaway()) return FailedPrecondition("a drill never starts the running deployment");
+  return AuriOk({"up"}, seconds(180)).status();
+}
 
-Status ThrowawayDeployment::Down() const { return AuriOk({"down"}, seconds(180)).status(); }
+Status DrillDeployment::Down() const {
+  if (!throwaway()) return FailedPrecondition("a drill never stops the running deployment");
+  return AuriOk({"down"}, seconds(180)).status();
+}
 
-Result<std::string> ThrowawayDeployment::IngestToken() const {
+Result<std::string> DrillDeployment::IngestToken() const {
   ASSIGN_OR_RETURN(CommandResult r,
                    AuriOk({"secrets", "show", "ingest-token", "--reveal", "--json"}, seconds(30)));
   nlohmann::json doc = nlohmann::json::parse(LastJsonDocument(r.output), nullptr, false);
@@ -177,7 +198,7 @@ Result<std::string> ThrowawayDeployment::IngestToken() const {
   return doc["value"].get<std::string>();
 }
 
-Result<pid_t> ThrowawayDeployment::ComponentPid(const std::string& name) const {
+Result<pid_t> DrillDeployment::ComponentPid(const std::string& name) const {
   ASSIGN_OR_RETURN(StackState state, ReadStackState(home_ + "/run/stack.json"));
   for (const auto& c : state.components) {
     if (c.name == name && c.pid > 0) return c.pid;
@@ -185,7 +206,8 @@ Result<pid_t> ThrowawayDeployment::ComponentPid(const std::string& name) const {
   return NotFound("no running component '" + name + "' in " + home_ + "/run/stack.json");
 }
 
-Status ThrowawayDeployment::Remove() const {
+Status DrillDeployment::Remove() const {
+  if (!throwaway()) return Status::Ok();
   Status first = Status::Ok();
   auto keep = [&](Status s) {
     if (first.ok() && !s.ok()) first = s;
