@@ -35,6 +35,12 @@ std::string Seconds(const std::optional<double>& v) {
   return buf;
 }
 
+std::string Fixed3(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
 // "2026-11-26T00:38:05.123456Z" → "2026-11-26 00:38".
 std::string ShortDate(const std::string& rfc3339) {
   if (rfc3339.size() < 16) return rfc3339;
@@ -270,7 +276,9 @@ std::string RenderDrillPage(const DrillRecord& r) {
   if (m.is_object() && !m.empty()) {
     out += "\n## Measurements\n\n| Measurement | Value |\n|---|---|\n";
     for (auto it = m.begin(); it != m.end(); ++it) {
-      std::string value = it->is_string() ? it->get<std::string>() : it->dump();
+      std::string value = it->is_string()         ? it->get<std::string>()
+                          : it->is_number_float() ? Fixed3(it->get<double>())
+                                                  : it->dump();
       out += "| " + Cell(it.key()) + " | " + Cell(value) + " |\n";
     }
   }
