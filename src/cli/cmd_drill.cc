@@ -3,8 +3,9 @@
 // this deployment's repo1 (<repo1>/drills/log.jsonl, dr/drill/drill_log.h), and renders the log as
 // the seed's "DR Test Results Log" and "Regular Testing" tables.
 //
-// Exit codes: 0 the drill passed; 1 a success criterion failed; 2 unknown drill or bad option;
-// 3 the drill could not build or recover its deployment (a dependency, a wait that ran out);
+// Exit codes: 0 the drill passed; 1 a success criterion failed (a recovery that fails after the
+// disaster is one); 2 unknown drill or bad option; 3 the drill could not set up its deployment
+// before the disaster (a dependency, a wait that ran out);
 // 4 refused (e.g. pitr --target-running: it would delete live data); 5 internal.
 #include <pwd.h>
 #include <unistd.h>

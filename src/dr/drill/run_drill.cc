@@ -104,20 +104,20 @@ class DrillRun {
     run_hex_ = RandomHex(16);
     marker_hex_ = RandomHex(16);
 
-    Status s = o_.target_running
-                   ? (o_.drill == "snapshot-restore"
-                          ? SnapshotRestoreRunning()
-                          : FailedPrecondition("drill '" + o_.drill +
-                                               "' cannot run on the running deployment"))
-               : o_.drill == "snapshot-restore" ? SnapshotRestore()
-               : o_.drill == "pitr"             ? Pitr()
-                                    : InvalidArgument("unknown drill '" + o_.drill + "'");
+    Status s = RunScript();
     if (heartbeats_) heartbeats_->Stop();
     if (!s.ok()) {
       rec_.error = s.ToString();
       p_.Step("drill could not complete: " + s.message());
+      // After the disaster, a failure is the recovery failing: the drill ran and its verdict is
+      // FAIL (exit 1). Before it, the drill could not be set up (exit 3 and the like).
+      if (disaster_us_ > 0) {
+        Criterion("recovery", false, s.message().substr(0, 300));
+        s = CheckFailed("drill " + o_.drill + ": recovery failed: " + s.message(),
+                        "see the progress above; --keep leaves the deployment for inspection");
+      }
     }
-    rec_.passed = s.ok() && !rec_.criteria.empty();
+    rec_.passed = rec_.error.empty() && !rec_.criteria.empty();
     for (const auto& c : rec_.criteria) rec_.passed = rec_.passed && c.passed;
     rec_.notes = Notes();
     rec_.measurements_json = m_.dump();
@@ -158,6 +158,16 @@ class DrillRun {
       if (c != '-' && c != ':') out += c;
     }
     return out + "Z";
+  }
+
+  Status RunScript() {
+    if (o_.target_running) {
+      if (o_.drill == "snapshot-restore") return SnapshotRestoreRunning();
+      return FailedPrecondition("drill '" + o_.drill + "' cannot run on the running deployment");
+    }
+    if (o_.drill == "snapshot-restore") return SnapshotRestore();
+    if (o_.drill == "pitr") return Pitr();
+    return InvalidArgument("unknown drill '" + o_.drill + "'");
   }
 
   double Elapsed(int64_t from_us) const { return (UnixMicrosNow() - from_us) / 1e6; }

@@ -70,7 +70,9 @@ struct DrillOptions {
 
 struct DrillOutcome {
   DrillRecord record;     // always filled; record.passed says whether every criterion held
-  Status status;          // not OK when the drill could not complete (record.error says why)
+  // Not OK when the drill could not complete (record.error says why): before the disaster the
+  // setup's own error; after it kCheckFailed (the recovery failed; also a "recovery" criterion).
+  Status status;
   std::string kept_home;  // with --keep: where the deployment lives
 };
 
