@@ -616,6 +616,10 @@ class DrillRun {
     RETURN_IF_ERROR(StartHeartbeats());
     RETURN_IF_ERROR(Backup());
     RETURN_IF_ERROR(RecordManifest());
+    // The restorable window opens at the backup's stop time rounded up to the next whole second
+    // (pgBackRest records seconds): a target closer to the backup would be refused. Heartbeats
+    // keep committing meanwhile.
+    std::this_thread::sleep_for(std::max<milliseconds>(o_.settle, milliseconds(1500)));
 
     // Markers at known times, each WAL-switched into its own segment (pgBackRest's own PITR test
     // pattern): the target lies right after marker 2's commit.

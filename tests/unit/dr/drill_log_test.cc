@@ -135,7 +135,7 @@ TEST(DrillPage, HasVerdictCriteriaAndMeasurementsAndADatedFileName) {
   std::string page = RenderDrillPage(r);
   EXPECT_EQ(page.rfind("# DR test: pitr — PASS", 0), 0u) << page;
   EXPECT_NE(page.find("| rpo | pass | 2.50 s / ok |"), std::string::npos) << page;
-  EXPECT_NE(page.find("| restore_seconds | 2.47 |"), std::string::npos) << page;
+  EXPECT_NE(page.find("| restore_seconds | 2.470 |"), std::string::npos) << page;
   EXPECT_EQ(DrillPageFileName(r), "20261126-pitr-a1b2c3.md");
 }
 
