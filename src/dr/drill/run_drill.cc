@@ -1,6 +1,7 @@
 #include "dr/drill/run_drill.h"
 
 #include <signal.h>
+#include <sys/shm.h>
 
 #include <cinttypes>
 #include <future>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "common/fs.h"
@@ -473,11 +475,26 @@ class DrillRun {
 
     // The disaster: the primary and its disk are gone; only the backup repository survives.
     ASSIGN_OR_RETURN(pid_t postgres, deployment_->ComponentPid("postgres"));
+    // A postmaster killed with SIGKILL leaves its (small) System V shared memory segment behind,
+    // and with the data directory gone no later postmaster reclaims it: note its id (line 7 of
+    // postmaster.pid: "key id") to remove it afterwards.
+    int shm_id = -1;
+    if (auto pid_file = ReadFileLimited(deployment_->DataDir() + "/postmaster.pid", 4096);
+        pid_file.ok()) {
+      std::istringstream lines(*pid_file);
+      std::string line;
+      for (int i = 1; i <= 7 && std::getline(lines, line); ++i) {
+        long key = 0, id = -1;
+        if (i == 7 && std::sscanf(line.c_str(), "%ld %ld", &key, &id) == 2)
+          shm_id = static_cast<int>(id);
+      }
+    }
     disaster_us_ = UnixMicrosNow();
     if (::kill(postgres, SIGKILL) != 0) return Internal("kill(postgres) failed");
     RETURN_IF_ERROR(WaitUntilGone(postgres, seconds(10)));
     auto rm = RunCommand({"/bin/rm", "-rf", "--", deployment_->DataDir()}, "", seconds(60));
     if (!rm.ok() || rm->exit_code != 0) return Internal("cannot delete the data directory");
+    if (shm_id >= 0) (void)::shmctl(shm_id, IPC_RMID, nullptr);  // freed when the last detaches
     p_.Step("DISASTER: postgresql (pid " + std::to_string(postgres) +
             ") killed with SIGKILL and its data directory deleted");
 
