@@ -45,6 +45,16 @@ struct VerifyCommandOptions {
   std::string manifest;  // manifest file to compare the configuration with; empty: none
 };
 int RunVerify(const CliContext& ctx, const VerifyCommandOptions& options);
+struct DrillCommandOptions {
+  std::string name;  // a drill (dr/drill/run_drill.h) or "report"
+  bool keep = false;
+  bool target_running = false;
+  int users = 3;  // seed size
+  int events = 500;
+  int ballast_mb = 0;     // extra bulk data for restore-speed measurements
+  std::string write_dir;  // report: one Markdown file per drill here
+};
+int RunDrillCommand(const CliContext& ctx, const DrillCommandOptions& options);
 // `auri dev webhook-receiver`: prints what it receives on 127.0.0.1:port (0 = any free port).
 int RunDevWebhookReceiver(const CliContext& ctx, int port);
 struct BackupCreateOptions {

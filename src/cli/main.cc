@@ -105,6 +105,22 @@ int main(int argc, char** argv) {
                      "Compare the configuration with this manifest file");
   verify->add_flag("--json", json, "One JSON document instead of the table");
 
+  DrillCommandOptions drill_options;
+  auto* drill = app.add_subcommand(
+      "drill",
+      "Run a DR drill on a throwaway deployment (snapshot-restore | pitr), or `drill report`");
+  drill->add_option("name", drill_options.name, "snapshot-restore | pitr | report")->required();
+  drill->add_flag("--keep", drill_options.keep, "Leave the drill's deployment running afterwards");
+  drill->add_flag("--target-running", drill_options.target_running,
+                  "Drill the running deployment instead (refused where unsafe)");
+  drill->add_option("--users", drill_options.users, "Seed: users, one organization each (3)");
+  drill->add_option("--events", drill_options.events, "Seed: events ingested (500)");
+  drill->add_option("--ballast-mb", drill_options.ballast_mb,
+                    "Extra bulk data in MiB, to measure restore speed at size (0)");
+  drill->add_option("--write", drill_options.write_dir,
+                    "report: write one Markdown file per drill into DIR");
+  drill->add_flag("--json", json, "One JSON document instead of progress lines and a verdict");
+
   auto* dev = app.add_subcommand("dev", "Helpers for trying Auri by hand");
   dev->require_subcommand(1);
   int receiver_port = 9000;
@@ -236,6 +252,7 @@ int main(int argc, char** argv) {
   if (ingest->parsed()) return RunIngest(ctx, ingest_options);
   if (manifest_create->parsed()) return RunManifestCreate(ctx, manifest_options);
   if (verify->parsed()) return RunVerify(ctx, verify_command_options);
+  if (drill->parsed()) return RunDrillCommand(ctx, drill_options);
   if (dev_receiver->parsed()) return RunDevWebhookReceiver(ctx, receiver_port);
   if (backup_create->parsed()) return RunBackupCreate(ctx, backup_create_options);
   if (backup_list->parsed()) return RunBackupList(ctx);

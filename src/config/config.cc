@@ -181,6 +181,17 @@ const Option kOptions[] = {
     {"events.retention_days", Kind::kInt, "365", 1, 36500,
      "Event partitions older than this are dropped by the event-processor's maintenance.",
      FIELD(events.retention_days)},
+    {"drill.rto_objective_seconds", Kind::kInt, "20", 1, 86400,
+     "`auri drill` fails unless the disaster → first acknowledged API write time is at most "
+     "this (spec 40-dr.md: restore, switch and verify ≤ 20 s for 1 GiB).",
+     FIELD(drill.rto_objective_seconds)},
+    {"drill.rpo_objective_seconds", Kind::kInt, "5", 0, 86400,
+     "`auri drill snapshot-restore` fails when acknowledged writes older than this are lost "
+     "(spec 40-dr.md: ≤ 5 s with continuous archiving).",
+     FIELD(drill.rpo_objective_seconds)},
+    {"drill.heartbeat_interval_ms", Kind::kInt, "100", 10, 10000,
+     "How often a drill's heartbeat writer commits an event through the API (RPO/RTO resolution).",
+     FIELD(drill.heartbeat_interval_ms)},
     {"delivery.max_pending", Kind::kInt, "100000", 1, 1000000000,
      "Back pressure: above this many pending action jobs the event-processor stops claiming.",
      FIELD(delivery.max_pending)},

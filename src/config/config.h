@@ -95,6 +95,12 @@ struct Config {
     int retention_days = 0;
   } events;
 
+  struct Drill {  // `auri drill`: objectives judged as success criteria
+    int rto_objective_seconds = 0;
+    int rpo_objective_seconds = 0;
+    int heartbeat_interval_ms = 0;
+  } drill;
+
   struct Delivery {
     int max_pending = 0;  // the event-processor stops claiming above this many pending jobs
     int concurrency = 0;
