@@ -54,9 +54,9 @@ std::vector<std::string> ArchivingSettings(const PgBackRestSettings& s,
 }
 
 std::string ArchiveCommandFor(const PgBackRestSettings& s) {
+  // archive-push accepts pg1-path but not pg1-port/pg1-socket-path (it never connects).
   return s.bin + " --config=" + s.config_file + " --stanza=" + s.stanza +
-         " --pg1-path=" + s.pg_data_dir + " --pg1-port=" + std::to_string(s.pg_port) +
-         " --pg1-socket-path=" + s.pg_socket_dir + " --spool-path=" + s.spool_path +
+         " --pg1-path=" + s.pg_data_dir + " --spool-path=" + s.spool_path +
          " --lock-path=" + s.lock_path + " archive-push %p";
 }
 
