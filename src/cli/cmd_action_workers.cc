@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli/context.h"
+#include "cli/database_url.h"
 #include "cli/exit_codes.h"
 #include "common/metrics.h"
 #include "common/random.h"
@@ -202,15 +203,18 @@ int RunActionWorkers(const CliContext& ctx) {
         "delivery.allow_private_destinations = false to refuse them");
   }
 
-  PoolOptions pool_options;
-  pool_options.dsn = c.DatabaseDsn();
-  pool_options.size = 4;
-  pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
-  ConnectionPool pool(pool_options);
-
   auto store = OpenSecretStore(c);
   if (!store.ok()) return ReportFailure(store.status());
   DeliverySecrets secrets(&store.value());
+
+  // The `database-url` secret's database (followed while running: `auri restore --switch`), or
+  // the configuration's when the secret does not exist.
+  PoolOptions pool_options;
+  pool_options.dsn = ServiceDatabaseDsn(c, &store.value());
+  pool_options.size = 4;
+  pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
+  ConnectionPool pool(pool_options);
+  DatabaseUrlWatcher database_url(&store.value(), {&pool}, ctx.log);
 
   MetricsRegistry metrics;
   delivery::TelegramRateLimiter telegram_limiter;
@@ -230,7 +234,6 @@ int RunActionWorkers(const CliContext& ctx) {
 
   delivery::WorkerDeps deps;
   deps.pool = &pool;
-  deps.listen_dsn = c.DatabaseDsn();
   deps.signing_keys = [&secrets] { return secrets.SigningKeys(); };
   deps.telegram_token = [&secrets] { return secrets.TelegramToken(); };
   deps.telegram_limiter = &telegram_limiter;

@@ -16,6 +16,7 @@
 #include "cache/rate_limiter.h"
 #include "cache/redis_client.h"
 #include "cli/context.h"
+#include "cli/database_url.h"
 #include "cli/exit_codes.h"
 #include "common/metrics.h"
 #include "common/version.h"
@@ -82,11 +83,18 @@ int RunApiGateway(const CliContext& ctx) {
   const Config& c = ctx.config;
   MetricsRegistry metrics;
 
+  // The secret store the supervisor prepared (`auri up`): the ingest token, the JWT key ring and
+  // the `database-url` are re-read within a second of a change, so rotating them or switching the
+  // database (`auri restore --switch`) needs no restart.
+  auto secrets = OpenSecretStore(c);
+  if (!secrets.ok()) return ReportFailure(secrets.status());
+
   PoolOptions pool_options;
-  pool_options.dsn = c.DatabaseDsn();
+  pool_options.dsn = ServiceDatabaseDsn(c, &secrets.value());
   pool_options.size = c.postgres.pool_size;
   pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
   ConnectionPool pool(pool_options);
+  DatabaseUrlWatcher database_url(&secrets.value(), {&pool}, ctx.log);
 
   RedisOptions redis_options;
   redis_options.host = c.RedisHost();
@@ -107,10 +115,6 @@ int RunApiGateway(const CliContext& ctx) {
                              &ctx.log);
   probe.Start();
 
-  // The secret store the supervisor prepared (`auri up`); the ingest token is re-read within a
-  // second of a rotation (SecretMatcher), so rotating it needs no restart.
-  auto secrets = OpenSecretStore(c);
-  if (!secrets.ok()) return ReportFailure(secrets.status());
   SystemClock clock;
   SecretMatcher ingest_token(&secrets.value(), "ingest-token", &clock);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/backup_wiring.h"
 #include "cli/context.h"
 #include "cli/exit_codes.h"
 #include "common/fs.h"
@@ -21,14 +22,13 @@
 #include "stack/postgres_server.h"
 
 namespace auri {
-namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // Settings without the cipher pass (enough for the archive_command).
-dr::PgBackRestSettings BaseSettings(const Config& c) {
+dr::PgBackRestSettings BackupSettings(const Config& c) {
   dr::PgBackRestSettings s;
   s.bin = c.backup.pgbackrest_bin;
   s.config_file = c.BackupDir() + "/pgbackrest.conf";
@@ -51,7 +51,7 @@ dr::PgBackRestSettings BaseSettings(const Config& c) {
   return s;
 }
 
-Result<dr::PgBackRestSettings> FullSettings(const Config& c) {
+static Result<dr::PgBackRestSettings> FullSettings(const Config& c) {
   if (!c.backup.enabled) {
     return FailedPrecondition("backups are disabled (backup.enabled = 0)",
                               "set backup.enabled = 1 in auri.toml and restart with `auri up`");
@@ -61,7 +61,7 @@ Result<dr::PgBackRestSettings> FullSettings(const Config& c) {
         "backups need the embedded postgresql (postgres.dsn is set)",
         "back up an external database with its own tooling, or run Auri's embedded cluster");
   }
-  dr::PgBackRestSettings s = BaseSettings(c);
+  dr::PgBackRestSettings s = BackupSettings(c);
   if (s.cipher_type != "none") {
     ASSIGN_OR_RETURN(SecretStore store, OpenSecretStore(c));
     auto pass = store.Get("backup-cipher-pass");
@@ -75,14 +75,16 @@ Result<dr::PgBackRestSettings> FullSettings(const Config& c) {
   return s;
 }
 
-Result<std::unique_ptr<dr::PgBackRestEngine>> MakeEngine(const Config& c) {
+Result<std::unique_ptr<dr::PgBackRestEngine>> MakeBackupEngine(const Config& c) {
   ASSIGN_OR_RETURN(dr::PgBackRestSettings s, FullSettings(c));
   auto engine = std::make_unique<dr::PgBackRestEngine>(std::move(s));
   RETURN_IF_ERROR(engine->WriteConfiguration());
   return engine;
 }
 
-milliseconds CommandTimeout(const Config& c) { return seconds(c.backup.command_timeout_seconds); }
+milliseconds BackupCommandTimeout(const Config& c) {
+  return seconds(c.backup.command_timeout_seconds);
+}
 
 std::string HumanBytes(int64_t bytes) {
   char buf[32];
@@ -96,7 +98,7 @@ std::string HumanBytes(int64_t bytes) {
   return buf;
 }
 
-json BackupJson(const dr::BackupRecord& b) {
+static json BackupJson(const dr::BackupRecord& b) {
   return {{"id", b.id},
           {"label", b.label},
           {"type", b.type},
@@ -110,13 +112,13 @@ json BackupJson(const dr::BackupRecord& b) {
           {"prior", b.prior}};
 }
 
-json WindowJson(const dr::RestorableWindow& w) {
+static json WindowJson(const dr::RestorableWindow& w) {
   if (w.empty) return nullptr;
   return {{"earliest", dr::FormatRfc3339(w.earliest_us)},
           {"latest", dr::FormatRfc3339(w.latest_us)}};
 }
 
-json ChecksJson(const dr::IntegrityReport& r) {
+json IntegrityJson(const dr::IntegrityReport& r) {
   json checks = json::array();
   for (const auto& c : r.checks) {
     checks.push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
@@ -134,13 +136,13 @@ dr::RestoreOptions BaseRestoreOptions(const Config& c) {
   o.superuser = c.postgres.user;
   o.database = c.postgres.database;
   o.primary_admin_dsn = c.AdminDsn();
-  o.restore_timeout = CommandTimeout(c);
+  o.restore_timeout = BackupCommandTimeout(c);
   o.ready_timeout = seconds(c.backup.ready_timeout_seconds);
   return o;
 }
 
 // Status → exit code, with a JSON error document on stdout under --json.
-int Fail(const CliContext& ctx, const Status& s) {
+int FailCommand(const CliContext& ctx, const Status& s) {
   if (ctx.json) {
     std::printf("%s\n", json({{"ok", false},
                               {"error", s.message()},
@@ -152,22 +154,30 @@ int Fail(const CliContext& ctx, const Status& s) {
   return ReportFailure(s);
 }
 
-}  // namespace
+Result<dr::DrLock> AcquireDrLock(const CliContext& ctx, const std::string& command,
+                                 const dr::Progress& progress) {
+  return dr::DrLock::AcquireWaiting(
+      ctx.config.RunDir(), command, seconds(ctx.config.backup.lock_wait_seconds),
+      [&](const std::string& holder) {
+        progress.Step(holder + "; waiting up to " +
+                      std::to_string(ctx.config.backup.lock_wait_seconds) + " s for it to finish");
+      });
+}
 
 std::vector<std::string> BackupArchivingSettings(const Config& c) {
   if (!c.backup.enabled || !c.EmbeddedPostgres()) return {};
-  return dr::ArchivingSettings(BaseSettings(c), c.backup.archive_timeout_seconds);
+  return dr::ArchivingSettings(BackupSettings(c), c.backup.archive_timeout_seconds);
 }
 
 Status PrepareBackupConfiguration(const Config& c) {
   if (!c.backup.enabled || !c.EmbeddedPostgres()) return Status::Ok();
-  ASSIGN_OR_RETURN(auto engine, MakeEngine(c));
+  ASSIGN_OR_RETURN(auto engine, MakeBackupEngine(c));
   return Status::Ok();
 }
 
 Status PrepareBackupRepositories(const Config& c) {
   if (!c.backup.enabled || !c.EmbeddedPostgres()) return Status::Ok();
-  ASSIGN_OR_RETURN(auto engine, MakeEngine(c));
+  ASSIGN_OR_RETURN(auto engine, MakeBackupEngine(c));
   return engine->PrepareRepositories(seconds(120)).WithContext("creating the pgbackrest stanza");
 }
 
@@ -175,18 +185,19 @@ int RunBackupCreate(const CliContext& ctx, const BackupCreateOptions& options) {
   const Config& c = ctx.config;
   dr::Progress progress(ctx.json);
   auto type = dr::ParseBackupType(options.type);
-  if (!type.ok()) return Fail(ctx, type.status());
+  if (!type.ok()) return FailCommand(ctx, type.status());
   if (options.label.size() > 100 || options.label.find_first_of("\n\r=") != std::string::npos) {
-    return Fail(ctx, InvalidArgument("--label must be at most 100 characters without '=' or "
-                                     "line breaks"));
+    return FailCommand(ctx, InvalidArgument("--label must be at most 100 characters without '=' or "
+                                            "line breaks"));
   }
-  auto lock = dr::DrLock::Acquire(c.RunDir(), "backup create");
-  if (!lock.ok()) return Fail(ctx, lock.status());
-  auto engine = MakeEngine(c);
-  if (!engine.ok()) return Fail(ctx, engine.status());
+  auto lock = AcquireDrLock(ctx, "backup create", progress);
+  if (!lock.ok()) return FailCommand(ctx, lock.status());
+  auto engine = MakeBackupEngine(c);
+  if (!engine.ok()) return FailCommand(ctx, engine.status());
   int repos = static_cast<int>(c.BackupRepoPaths().size());
   if (options.repo < 0 || options.repo > repos) {
-    return Fail(ctx, InvalidArgument("--repo must be between 1 and " + std::to_string(repos)));
+    return FailCommand(ctx,
+                       InvalidArgument("--repo must be between 1 and " + std::to_string(repos)));
   }
   json out = json::array();
   // Every repository gets its own backup (pgBackRest backs up to one repository per run), so
@@ -196,8 +207,8 @@ int RunBackupCreate(const CliContext& ctx, const BackupCreateOptions& options) {
     progress.Step(std::string("taking a ") + dr::BackupTypeName(*type) + " backup into repo" +
                   std::to_string(repo));
     double t0 = progress.Seconds();
-    auto record = (*engine)->CreateBackup(*type, options.label, repo, CommandTimeout(c));
-    if (!record.ok()) return Fail(ctx, record.status());
+    auto record = (*engine)->CreateBackup(*type, options.label, repo, BackupCommandTimeout(c));
+    if (!record.ok()) return FailCommand(ctx, record.status());
     double secs = progress.Seconds() - t0;
     double mbps = secs > 0 ? record->size_bytes / 1e6 / secs : 0;
     json j = BackupJson(*record);
@@ -218,10 +229,10 @@ int RunBackupCreate(const CliContext& ctx, const BackupCreateOptions& options) {
 
 int RunBackupList(const CliContext& ctx) {
   const Config& c = ctx.config;
-  auto engine = MakeEngine(c);
-  if (!engine.ok()) return Fail(ctx, engine.status());
-  auto catalog = (*engine)->List(CommandTimeout(c));
-  if (!catalog.ok()) return Fail(ctx, catalog.status());
+  auto engine = MakeBackupEngine(c);
+  if (!engine.ok()) return FailCommand(ctx, engine.status());
+  auto catalog = (*engine)->List(BackupCommandTimeout(c));
+  if (!catalog.ok()) return FailCommand(ctx, catalog.status());
   auto window = dr::ComputeWindow(*catalog, dr::LastArchivedTime(c.AdminDsn()));
   auto paths = c.BackupRepoPaths();
   std::vector<std::map<std::string, dr::VerificationRecord>> verified;
@@ -290,18 +301,18 @@ int RunBackupList(const CliContext& ctx) {
 int RunBackupExpire(const CliContext& ctx) {
   const Config& c = ctx.config;
   dr::Progress progress(ctx.json);
-  auto lock = dr::DrLock::Acquire(c.RunDir(), "backup expire");
-  if (!lock.ok()) return Fail(ctx, lock.status());
-  auto engine = MakeEngine(c);
-  if (!engine.ok()) return Fail(ctx, engine.status());
-  auto before = (*engine)->List(CommandTimeout(c));
-  if (!before.ok()) return Fail(ctx, before.status());
+  auto lock = AcquireDrLock(ctx, "backup expire", progress);
+  if (!lock.ok()) return FailCommand(ctx, lock.status());
+  auto engine = MakeBackupEngine(c);
+  if (!engine.ok()) return FailCommand(ctx, engine.status());
+  auto before = (*engine)->List(BackupCommandTimeout(c));
+  if (!before.ok()) return FailCommand(ctx, before.status());
   progress.Step("applying retention: full backups kept " +
                 std::to_string(c.backup.retention_full_days) + " days");
-  Status s = (*engine)->Expire(CommandTimeout(c));
-  if (!s.ok()) return Fail(ctx, s);
-  auto after = (*engine)->List(CommandTimeout(c));
-  if (!after.ok()) return Fail(ctx, after.status());
+  Status s = (*engine)->Expire(BackupCommandTimeout(c));
+  if (!s.ok()) return FailCommand(ctx, s);
+  auto after = (*engine)->List(BackupCommandTimeout(c));
+  if (!after.ok()) return FailCommand(ctx, after.status());
   size_t removed = before->backups.size() - std::min(before->backups.size(), after->backups.size());
   if (ctx.json) {
     std::printf("%s\n", json({{"ok", true}, {"removed", removed}, {"kept", after->backups.size()}})
@@ -316,12 +327,12 @@ int RunBackupExpire(const CliContext& ctx) {
 int RunBackupVerify(const CliContext& ctx, const BackupVerifyOptions& options) {
   const Config& c = ctx.config;
   dr::Progress progress(ctx.json);
-  auto lock = dr::DrLock::Acquire(c.RunDir(), "backup verify");
-  if (!lock.ok()) return Fail(ctx, lock.status());
-  auto engine = MakeEngine(c);
-  if (!engine.ok()) return Fail(ctx, engine.status());
-  auto catalog = (*engine)->List(CommandTimeout(c));
-  if (!catalog.ok()) return Fail(ctx, catalog.status());
+  auto lock = AcquireDrLock(ctx, "backup verify", progress);
+  if (!lock.ok()) return FailCommand(ctx, lock.status());
+  auto engine = MakeBackupEngine(c);
+  if (!engine.ok()) return FailCommand(ctx, engine.status());
+  auto catalog = (*engine)->List(BackupCommandTimeout(c));
+  if (!catalog.ok()) return FailCommand(ctx, catalog.status());
   // Which backups: the one named (in every repository holding it, or --repo), or the newest of
   // each repository (--latest, the default).
   std::vector<dr::BackupRecord> chosen;
@@ -336,17 +347,18 @@ int RunBackupVerify(const CliContext& ctx, const BackupVerifyOptions& options) {
     if (pick) chosen.push_back(*pick);
   }
   if (chosen.empty()) {
-    return Fail(ctx, options.id.empty() ? FailedPrecondition("no backup to verify",
-                                                             "take one with `auri backup create`")
-                                        : InvalidArgument("no backup with id '" + options.id + "'",
-                                                          "list them with `auri backup list`"));
+    return FailCommand(
+        ctx, options.id.empty()
+                 ? FailedPrecondition("no backup to verify", "take one with `auri backup create`")
+                 : InvalidArgument("no backup with id '" + options.id + "'",
+                                   "list them with `auri backup list`"));
   }
   json results = json::array();
   bool all_passed = true;
   for (const auto& b : chosen) {
     progress.Step("verifying backup " + b.id + " from repo" + std::to_string(b.repo));
     auto record = dr::VerifyBackup(**engine, b, paths[b.repo - 1], BaseRestoreOptions(c), progress);
-    if (!record.ok()) return Fail(ctx, record.status());
+    if (!record.ok()) return FailCommand(ctx, record.status());
     all_passed = all_passed && record->state == "passed";
     results.push_back({{"id", record->backup_id},
                        {"repo", record->repo},
@@ -376,63 +388,81 @@ int RunRestore(const CliContext& ctx, const RestoreCliOptions& options) {
   dr::Progress progress(ctx.json);
   int targets = (!options.backup_id.empty()) + (!options.time.empty()) + options.latest;
   if (targets > 1) {
-    return Fail(ctx, InvalidArgument("give at most one of --backup, --time, --latest"));
+    return FailCommand(ctx, InvalidArgument("give at most one of --backup, --time, --latest"));
   }
   if (options.in_place && !options.force) {
-    return Fail(ctx, FailedPrecondition(
-                         "refusing to restore in place over the deployment's data directory",
-                         "restore into a new instance with --as NAME (the default), or add "
-                         "--force with the stack stopped if you really mean to overwrite it"));
+    return FailCommand(
+        ctx, FailedPrecondition(
+                 "refusing to restore in place over the deployment's data directory",
+                 "restore into a new instance with --as NAME (the default; add --switch to move "
+                 "the services to it), or add --force to stop PostgreSQL and replace its data "
+                 "directory (the old one is kept aside)"));
   }
-  if (options.in_place) {
-    return Fail(ctx, FailedPrecondition("--in-place --force is not implemented yet",
-                                        "restore with --as NAME and point services at it"));
+  if (options.in_place && options.switch_services) {
+    return FailCommand(ctx, InvalidArgument("--switch and --in-place exclude each other",
+                                            "--in-place already restores the services' database"));
   }
-  if (options.name.empty()) return Fail(ctx, InvalidArgument("--as NAME is required"));
+  dr::RestoreTarget target;
+  if (!options.backup_id.empty()) {
+    target = {dr::RestoreTarget::Kind::kBackup, options.backup_id, 0};
+  } else if (!options.time.empty()) {
+    auto t = dr::ParseRfc3339(options.time);
+    if (!t.ok()) return FailCommand(ctx, t.status());
+    target = {dr::RestoreTarget::Kind::kTime, "", *t};
+  }
+  if (options.in_place) return RunRestoreInPlace(ctx, options, target);
+  if (options.name.empty()) return FailCommand(ctx, InvalidArgument("--as NAME is required"));
+  if (options.switch_services) {
+    Status possible = CheckSwitchPossible(c);
+    if (!possible.ok()) return FailCommand(ctx, possible);
+  }
   dr::RestoreOptions o = BaseRestoreOptions(c);
   o.name = options.name;
   o.port = options.port;
   o.repo = options.repo;
-  if (!options.backup_id.empty()) {
-    o.target = {dr::RestoreTarget::Kind::kBackup, options.backup_id, 0};
-  } else if (!options.time.empty()) {
-    auto t = dr::ParseRfc3339(options.time);
-    if (!t.ok()) return Fail(ctx, t.status());
-    o.target = {dr::RestoreTarget::Kind::kTime, "", *t};
-  }
-  auto lock = dr::DrLock::Acquire(c.RunDir(), "restore");
-  if (!lock.ok()) return Fail(ctx, lock.status());
-  auto engine = MakeEngine(c);
-  if (!engine.ok()) return Fail(ctx, engine.status());
+  o.target = target;
+  if (options.switch_services) o.server_settings = SwitchCandidateSettings(c);
+  auto lock = AcquireDrLock(ctx, "restore", progress);
+  if (!lock.ok()) return FailCommand(ctx, lock.status());
+  auto engine = MakeBackupEngine(c);
+  if (!engine.ok()) return FailCommand(ctx, engine.status());
   auto restored = dr::RestoreToNewInstance(**engine, o, progress);
-  if (!restored.ok()) return Fail(ctx, restored.status());
+  if (!restored.ok()) return FailCommand(ctx, restored.status());
   bool passed = restored->checks.Passed();
+  json doc = {{"ok", passed},
+              {"name", restored->name},
+              {"target", restored->target},
+              {"port", restored->port},
+              {"dsn", restored->dsn},
+              {"data_dir", restored->data_dir},
+              {"restore_seconds", restored->restore_seconds},
+              {"recovery_seconds", restored->recovery_seconds},
+              {"integrity", IntegrityJson(restored->checks)}};
+  if (!ctx.json) std::fputs(dr::RenderIntegrityReport(restored->checks).c_str(), stdout);
+  if (!passed) {
+    doc["total_seconds"] = progress.Seconds();
+    if (ctx.json) std::printf("%s\n", doc.dump(2).c_str());
+    std::fprintf(stderr, "auri: integrity checks failed on the restored instance%s\n",
+                 options.switch_services ? "; the services were NOT switched" : "");
+    return kExitCheckFailed;
+  }
+  int rc = kExitOk;
+  if (options.switch_services) rc = SwitchServicesToRestored(ctx, *restored, progress, &doc);
+  doc["total_seconds"] = progress.Seconds();
   if (ctx.json) {
-    std::printf("%s\n", json({{"ok", passed},
-                              {"name", restored->name},
-                              {"target", restored->target},
-                              {"port", restored->port},
-                              {"dsn", restored->dsn},
-                              {"data_dir", restored->data_dir},
-                              {"restore_seconds", restored->restore_seconds},
-                              {"recovery_seconds", restored->recovery_seconds},
-                              {"total_seconds", progress.Seconds()},
-                              {"integrity", ChecksJson(restored->checks)}})
-                            .dump(2)
-                            .c_str());
+    doc["ok"] = rc == kExitOk;
+    std::printf("%s\n", doc.dump(2).c_str());
+  } else if (options.switch_services) {
+    std::printf("\nrestored instance '%s' (%s) is the stack's database now (%.1f s in all)\n",
+                restored->name.c_str(), restored->target.c_str(), progress.Seconds());
   } else {
-    std::fputs(dr::RenderIntegrityReport(restored->checks).c_str(), stdout);
     std::printf(
         "\nrestored instance '%s' (%s) in %.1f s\nendpoint: %s\nremove: auri instance "
         "remove %s\n",
         restored->name.c_str(), restored->target.c_str(), progress.Seconds(), restored->dsn.c_str(),
         restored->name.c_str());
   }
-  if (!passed) {
-    std::fprintf(stderr, "auri: integrity checks failed on the restored instance\n");
-    return kExitCheckFailed;
-  }
-  return kExitOk;
+  return rc;
 }
 
 int RunDrCheck(const CliContext& ctx, const std::string& dsn) {
@@ -441,9 +471,9 @@ int RunDrCheck(const CliContext& ctx, const std::string& dsn) {
   o.dsn = dsn.empty() ? c.DatabaseDsn() : dsn;
   o.pg_bin_dir = c.postgres.bin_dir;
   auto report = dr::RunIntegrityChecks(o);
-  if (!report.ok()) return Fail(ctx, report.status());
+  if (!report.ok()) return FailCommand(ctx, report.status());
   if (ctx.json) {
-    std::printf("%s\n", ChecksJson(*report).dump(2).c_str());
+    std::printf("%s\n", IntegrityJson(*report).dump(2).c_str());
   } else {
     std::fputs(dr::RenderIntegrityReport(*report).c_str(), stdout);
     std::printf("%s\n", report->Passed() ? "all checks passed" : "CHECKS FAILED");
@@ -451,95 +481,17 @@ int RunDrCheck(const CliContext& ctx, const std::string& dsn) {
   return report->Passed() ? kExitOk : kExitCheckFailed;
 }
 
-int RunDrStatus(const CliContext& ctx) {
-  const Config& c = ctx.config;
-  auto engine = MakeEngine(c);
-  if (!engine.ok()) return Fail(ctx, engine.status());
-  auto catalog = (*engine)->List(CommandTimeout(c));
-  if (!catalog.ok()) return Fail(ctx, catalog.status());
-  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  // Newest backup, newest passed verification.
-  int64_t last_backup_stop = 0;
-  std::string last_verified_at;
-  auto paths = c.BackupRepoPaths();
-  for (const auto& b : catalog->backups) last_backup_stop = std::max(last_backup_stop, b.stop_unix);
-  for (const auto& p : paths) {
-    for (const auto& [id, v] : dr::ReadVerifications(p)) {
-      if (v.state == "passed" && v.verified_at > last_verified_at) last_verified_at = v.verified_at;
-    }
-  }
-  // Archiving health: the newest archived segment against the one being written, and whether the
-  // last attempt failed (the RPO exposure if the site were lost now).
-  json archiving = nullptr;
-  auto st = QueryAdminSql(
-      c.AdminDsn(),
-      "SELECT coalesce(last_archived_wal, ''), "
-      "coalesce((extract(epoch FROM last_archived_time) * 1000000)::bigint, 0), failed_count, "
-      "coalesce(last_failed_wal, ''), pg_walfile_name(pg_current_wal_lsn()) FROM pg_stat_archiver");
-  if (st.ok() && !st->empty()) {
-    const auto& r = (*st)[0];
-    int64_t archived_us = std::atoll(r[1].c_str());
-    bool failing = !r[3].empty() && r[3] >= r[0];
-    archiving = {
-        {"last_archived_wal", r[0]},
-        {"current_wal", r[4]},
-        {"seconds_since_last_archive", archived_us > 0 ? (now_us - archived_us) / 1e6 : -1.0},
-        {"failed_count", std::atoll(r[2].c_str())},
-        {"failing", failing}};
-  }
-  auto window = dr::ComputeWindow(*catalog, dr::LastArchivedTime(c.AdminDsn()));
-  json doc = {
-      {"backups", catalog->backups.size()},
-      {"seconds_since_last_backup",
-       last_backup_stop > 0 ? (now_us / 1e6 - static_cast<double>(last_backup_stop)) : -1.0},
-      {"last_verified_at", last_verified_at},
-      {"archiving", archiving},
-      {"restorable_window", WindowJson(window)}};
-  json repos = json::array();
-  for (const auto& r : catalog->repos) {
-    repos.push_back(
-        {{"repo", r.repo}, {"ok", r.ok}, {"status", r.message}, {"wal_max", r.wal_max}});
-  }
-  doc["repositories"] = repos;
-  if (ctx.json) {
-    std::printf("%s\n", doc.dump(2).c_str());
-    return kExitOk;
-  }
-  if (last_backup_stop > 0) {
-    std::printf("last backup:        %.0f s ago (%zu backups)\n",
-                doc["seconds_since_last_backup"].get<double>(), catalog->backups.size());
-  } else {
-    std::printf("last backup:        none\n");
-  }
-  std::printf("last verified:      %s\n",
-              last_verified_at.empty() ? "never" : last_verified_at.c_str());
-  if (archiving.is_null()) {
-    std::printf("archiving:          unknown (primary not reachable)\n");
-  } else {
-    std::printf("archiving:          %s; last archived %s, %.1f s ago; current %s\n",
-                archiving["failing"].get<bool>() ? "FAILING" : "ok",
-                archiving["last_archived_wal"].get<std::string>().c_str(),
-                archiving["seconds_since_last_archive"].get<double>(),
-                archiving["current_wal"].get<std::string>().c_str());
-  }
-  for (const auto& r : catalog->repos) {
-    std::printf("repo%d:              %s\n", r.repo, r.message.c_str());
-  }
-  std::printf("restorable window:  %s\n", window.empty
-                                              ? "none"
-                                              : (dr::FormatRfc3339(window.earliest_us) + " .. " +
-                                                 dr::FormatRfc3339(window.latest_us))
-                                                    .c_str());
-  return kExitOk;
-}
-
 int RunInstanceRemove(const CliContext& ctx, const std::string& name) {
   const Config& c = ctx.config;
+  if (!name.empty() && name == c.postgres.active_instance) {
+    return FailCommand(
+        ctx, FailedPrecondition("refusing to remove instance '" + name +
+                                    "': it is the stack's database since `auri restore --switch`",
+                                "switch to another instance first, or stop the stack"));
+  }
   Status s = dr::RemoveInstance(c.InstancesDir(), name, c.postgres.bin_dir, c.postgres.run_as,
                                 seconds(60));
-  if (!s.ok()) return Fail(ctx, s);
+  if (!s.ok()) return FailCommand(ctx, s);
   if (!ctx.json) std::printf("instance '%s' removed\n", name.c_str());
   return kExitOk;
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -15,11 +16,13 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "cli/context.h"
+#include "cli/database_url.h"
 #include "cli/exit_codes.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "common/version.h"
 #include "processor/event_processor.h"
+#include "secrets/secret_store.h"
 #include "store/pool.h"
 
 namespace auri {
@@ -65,15 +68,27 @@ int RunEventProcessor(const CliContext& ctx) {
 
   MetricsRegistry metrics;
   SystemClock clock;
+  // The database is the `database-url` secret's when the store has it (followed while running:
+  // `auri restore --switch`), else the configuration's. Without a secret store (a processor run
+  // on its own) the configuration's, fixed.
+  auto secrets = OpenSecretStore(c);
+  if (!secrets.ok()) {
+    ctx.log.Warn("no secret store; using the configured database without following database-url",
+                 {{"error", secrets.status().ToString()}});
+  }
+  const SecretStore* store = secrets.ok() ? &secrets.value() : nullptr;
   PoolOptions pool_options;
-  pool_options.dsn = c.DatabaseDsn();
+  pool_options.dsn = ServiceDatabaseDsn(c, store);
   pool_options.size = std::min(c.postgres.pool_size, 4);
   pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
   ConnectionPool pool(pool_options);
+  std::unique_ptr<DatabaseUrlWatcher> database_url;
+  if (store)
+    database_url =
+        std::make_unique<DatabaseUrlWatcher>(store, std::vector<ConnectionPool*>{&pool}, ctx.log);
 
   EventProcessorOptions options;
   options.processor_id = ProcessorId();
-  options.dsn = c.DatabaseDsn();
   options.batch_size = c.processor.batch_size;
   options.poll_interval = std::chrono::milliseconds(c.processor.poll_interval_ms);
   options.trigger_reload_interval = std::chrono::seconds(c.processor.trigger_reload_seconds);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/database_url.h"
 #include "cli/exit_codes.h"
 #include "common/fs.h"
 #include "secrets/master_key.h"
@@ -59,7 +60,16 @@ Result<SecretStore> OpenSecretStore(const Config& config) {
 Status PrepareSecrets(const Config& config) {
   RETURN_IF_ERROR(MakeDirectories(config.home, 0755));
   ASSIGN_OR_RETURN(SecretStore store, OpenStore(config, /*create=*/true));
-  return store.EnsureInitialSecrets();
+  RETURN_IF_ERROR(store.EnsureInitialSecrets());
+  // `database-url` exists once `auri restore --switch` wrote it; the services prefer it to the
+  // configuration. Keep it equal to the configuration (which includes the switched instance, see
+  // config/active_database.h), so a changed postgres setting is not shadowed by an old secret.
+  auto url = store.Get(kDatabaseUrlSecret);
+  if (url.ok() && url->value.reveal() != config.DatabaseDsn()) {
+    ASSIGN_OR_RETURN(int version, store.Put(kDatabaseUrlSecret, SecretValue(config.DatabaseDsn())));
+    (void)version;
+  }
+  return Status::Ok();
 }
 
 int RunSecretsList(const CliContext& ctx) {

@@ -2,12 +2,22 @@
 //
 // `auri up` starts a detached `auri supervise` process and waits (bounded) until the run file says
 // the stack is ready. The supervisor owns the children: PostgreSQL (as the postgres user when we
-// are root), Redis without persistence, and the api-gateway; it restarts a crashed child with
-// backoff. `auri down` signals the supervisor, which stops the children in reverse order.
+// are root), Redis without persistence, the api-gateway, the event-processor, the action-workers
+// and the dr-agent; it restarts a crashed child with backoff. `auri down` signals the supervisor,
+// which stops the children in reverse order.
+//
+// The stack's PostgreSQL can change under a running supervisor (spec 40-dr.md, restore):
+// `auri restore --switch` records a restored instance as the stack's database
+// (config/active_database.h) and sends SIGHUP; the supervisor reloads the configuration, stops
+// the old cluster (its data directory stays on disk) and adopts the restored server, which it
+// supervises from then on (`auri status` shows it, `auri down` stops it). `auri restore
+// --in-place --force` holds PostgreSQL stopped (<home>/run/postgres.hold + SIGHUP) while it
+// replaces the data directory, then releases it.
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <list>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -16,10 +26,12 @@
 #include "cli/exit_codes.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "dr/agent/schedule.h"
 #include "stack/net_probe.h"
 #include "stack/postgres_server.h"
 #include "stack/process.h"
 #include "stack/redis_server.h"
+#include "stack/stack_control.h"
 #include "stack/stack_state.h"
 #include "stack/supervisor.h"
 #include "store/migrations.h"
@@ -88,6 +100,54 @@ void PrintReady(const Config& c, const StackState& s, double seconds_taken) {
       s.url.c_str(), s.url.c_str(), c.LogDir().c_str());
 }
 
+// The stack's PostgreSQL as a supervised component, built from `c` (which must outlive it). A
+// reload after `auri restore --switch` builds another one from the reloaded configuration.
+ComponentSpec PostgresComponent(const CliContext& ctx, const Config& c) {
+  auto postgres = std::make_shared<PostgresServer>(MakePostgres(c));
+  milliseconds stop_timeout = seconds(c.supervisor.stop_timeout_seconds);
+  ComponentSpec spec{
+      "postgres", c.postgres.port, [postgres] { return postgres->Start(SIGINT); },
+      [postgres](pid_t pid, milliseconds t) { return postgres->WaitReady(pid, t); },
+      // Not necessarily our child (an adopted server): wait by polling, which also reaps a child.
+      [stop_timeout](pid_t pid) { return StopProcess(pid, SIGINT, stop_timeout, false); },
+      [postgres, &c, &ctx]() -> Status {
+        RETURN_IF_ERROR(postgres->EnsureDatabase(c.postgres.database));
+        auto report = ApplyMigrations(c.DatabaseDsn(), ctx.log);
+        if (!report.ok()) return report.status();
+        return PrepareBackupRepositories(c);
+      }};
+  // A server already running on the data directory (the restored instance `auri restore
+  // --switch` started) is supervised as it is: no restart, no second outage.
+  spec.adopt = [postgres] { return ReadyPostmasterPid(postgres->options().data_dir); };
+  spec.held = [run_dir = c.RunDir()] { return ComponentHeld(run_dir, "postgres"); };
+  // pgbackrest.conf names the cluster's data directory and port; rewrite it for this one before
+  // it runs (the old cluster has stopped by then, so its last archive pushes used the old file).
+  spec.before_start = [&c] { return PrepareBackupConfiguration(c); };
+  return spec;
+}
+
+// Polls GET /health on 127.0.0.1:port until 200, failing fast if the child exits.
+Status WaitForHealthEndpoint(const std::string& name, const std::string& log, int port, pid_t pid,
+                             milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto r = HttpGet("127.0.0.1", port, "/health", milliseconds(500));
+    if (r.ok() && r->status == 200) return Status::Ok();
+    auto exited = WaitForExit(pid, milliseconds(0));
+    if (exited.ok()) {
+      return Unavailable(name + " " + DescribeWaitStatus(*exited) + "; last lines of " + log +
+                         ":\n" + TailOfFile(log, 8));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceeded(name + " did not answer /health on port " + std::to_string(port) +
+                              " within " + std::to_string(timeout.count()) + " ms");
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
+bool DrAgentRuns(const Config& c) { return c.backup.enabled && c.EmbeddedPostgres(); }
+
 }  // namespace
 
 int RunSupervise(const CliContext& ctx) {
@@ -99,13 +159,24 @@ int RunSupervise(const CliContext& ctx) {
   if (!secrets.ok()) return ReportFailure(secrets.WithContext("preparing secrets"));
   Status backups = PrepareBackupConfiguration(c);
   if (!backups.ok()) return ReportFailure(backups.WithContext("preparing backups"));
+  if (DrAgentRuns(c)) {
+    for (const auto& [key, text] : {std::pair{"backup.full_schedule", c.backup.full_schedule},
+                                    std::pair{"backup.incr_schedule", c.backup.incr_schedule}}) {
+      auto schedule = dr::Schedule::Parse(text);
+      if (!schedule.ok()) {
+        return ReportFailure(schedule.status().WithContext(std::string("option ") + key));
+      }
+    }
+  }
 
   // Fail early and clearly when a port is taken, rather than talking to somebody else's server.
   std::vector<std::pair<Status, bool>> port_checks = {
       {CheckPortFree(c.postgres.host, c.postgres.port, "postgres.port"), c.EmbeddedPostgres()},
       {CheckPortFree(c.redis.host, c.redis.port, "redis.port"), c.EmbeddedRedis()},
       {CheckPortFree(c.api.host, c.api.port, "api.port"), true},
-      {CheckPortFree(c.processor.host, c.processor.metrics_port, "processor.metrics_port"), true}};
+      {CheckPortFree(c.processor.host, c.processor.metrics_port, "processor.metrics_port"), true},
+      {CheckPortFree(c.dr_agent.host, c.dr_agent.metrics_port, "dr_agent.metrics_port"),
+       DrAgentRuns(c)}};
   for (const auto& [status, applies] : port_checks) {
     if (applies && !status.ok()) {
       StackState failed;
@@ -118,23 +189,17 @@ int RunSupervise(const CliContext& ctx) {
   }
 
   std::vector<ComponentSpec> components;
-  auto postgres = std::make_shared<PostgresServer>(MakePostgres(c));
   auto redis = std::make_shared<RedisServer>(MakeRedis(c));
   milliseconds stop_timeout = seconds(c.supervisor.stop_timeout_seconds);
+  // A crashed `auri restore --in-place` may have left a hold file: holds count only while their
+  // holder lives, but a fresh start owes nothing to an old one.
+  (void)ReleaseComponent(c.RunDir(), "postgres");
 
   if (c.EmbeddedPostgres()) {
-    Status init = postgres->InitIfNeeded(seconds(120));
+    PostgresServer postgres = MakePostgres(c);
+    Status init = postgres.InitIfNeeded(seconds(120));
     if (!init.ok()) return ReportFailure(init);
-    components.push_back(
-        {"postgres", c.postgres.port, [postgres] { return postgres->Start(SIGINT); },
-         [postgres](pid_t pid, milliseconds t) { return postgres->WaitReady(pid, t); },
-         [postgres, stop_timeout](pid_t pid) { return postgres->Stop(pid, stop_timeout); },
-         [postgres, &c, &ctx]() -> Status {
-           RETURN_IF_ERROR(postgres->EnsureDatabase(c.postgres.database));
-           auto report = ApplyMigrations(c.DatabaseDsn(), ctx.log);
-           if (!report.ok()) return report.status();
-           return PrepareBackupRepositories(c);
-         }});
+    components.push_back(PostgresComponent(ctx, c));
   } else {
     auto report = ApplyMigrations(c.DatabaseDsn(), ctx.log);
     if (!report.ok()) return ReportFailure(report.status());
@@ -206,11 +271,57 @@ int RunSupervise(const CliContext& ctx) {
        [](pid_t pid) { return StopProcess(pid, SIGTERM, seconds(15), true); }, nullptr});
   // --- end action-workers ---
 
+  // The dr-agent (spec 40-dr.md): scheduled backups, their verification, retention, DR metrics.
+  // Stopped first: a backup in progress is abandoned (pgBackRest cleans it up on the next run).
+  if (DrAgentRuns(c)) {
+    std::string agent_log = c.LogDir() + "/dr-agent.log";
+    components.push_back(
+        {"dr-agent", c.dr_agent.metrics_port,
+         [&ctx, agent_log]() {
+           SpawnOptions spawn;
+           spawn.argv = {ctx.self_exe};
+           spawn.argv.insert(spawn.argv.end(), ctx.config_args.begin(), ctx.config_args.end());
+           spawn.argv.push_back("dr-agent");
+           spawn.log_file = agent_log;
+           spawn.parent_death_signal = SIGTERM;
+           return Spawn(spawn);
+         },
+         [&c, agent_log](pid_t pid, milliseconds t) {
+           return WaitForHealthEndpoint("dr-agent", agent_log, c.dr_agent.metrics_port, pid, t);
+         },
+         [](pid_t pid) { return StopProcess(pid, SIGTERM, seconds(20), true); }, nullptr});
+  }
+
+  // Configurations of the stack's database after a switch; the postgres spec refers into it.
+  std::list<Config> reloaded;
+  const Config* database_config = &c;
+
   SupervisorOptions options;
   options.state_file = StateFile(c);
   options.url = c.ApiBaseUrl();
   options.start_timeout = seconds(c.supervisor.start_timeout_seconds);
   options.max_backoff = seconds(c.supervisor.max_restart_backoff_seconds);
+  // SIGHUP from `auri restore --switch`: when the recorded database moved, supervise the new one.
+  options.reload = [&]() -> std::vector<ComponentSpec> {
+    if (!c.EmbeddedPostgres()) return {};
+    auto fresh = LoadConfig(ctx.config_sources);
+    if (!fresh.ok()) {
+      ctx.log.Error("reload: cannot load the configuration; keeping the current database",
+                    {{"error", fresh.status().ToString()}});
+      return {};
+    }
+    if (fresh->PostgresDataDir() == database_config->PostgresDataDir() &&
+        fresh->postgres.port == database_config->postgres.port) {
+      return {};
+    }
+    ctx.log.Info("the stack's database moved", {{"from", database_config->PostgresDataDir()},
+                                                {"to", fresh->PostgresDataDir()},
+                                                {"port", fresh->postgres.port},
+                                                {"instance", fresh->postgres.active_instance}});
+    reloaded.push_back(std::move(fresh).value());
+    database_config = &reloaded.back();
+    return {PostgresComponent(ctx, *database_config)};
+  };
   Supervisor supervisor(std::move(components), options, ctx.log);
   Status s = supervisor.Run();
   return s.ok() ? kExitOk : ReportFailure(s);
@@ -357,6 +468,9 @@ int RunStatus(const CliContext& ctx) {
       }
     } else if (alive && comp.name == "event-processor") {
       healthy = EventProcessorHealthy(c, comp.port, &detail);
+    } else if (alive && comp.name == "dr-agent") {
+      auto r = HttpGet("127.0.0.1", comp.port, "/health", milliseconds(2000));
+      healthy = r.ok() && r->status == 200;
     } else if (alive && comp.name == "action-workers") {
       // Its metrics endpoint answers /health; without one (port 0), running is all we know.
       healthy = comp.port == 0 || [&] {

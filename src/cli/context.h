@@ -16,6 +16,7 @@ struct CliContext {
   std::vector<std::string> config_args;  // e.g. {"--config", "/abs/auri.toml", "--set", "a.b=c"}
   std::string self_exe;                  // absolute path of this binary
   bool json = false;                     // --json: one machine-readable document on stdout
+  ConfigSources config_sources;          // how `config` was loaded (the supervisor reloads it)
 };
 
 // Subcommands; each returns a process exit code (cli/exit_codes.h).
@@ -79,10 +80,12 @@ struct RestoreCliOptions {
   int repo = 0;
   bool in_place = false;
   bool force = false;
+  bool switch_services = false;  // --switch
 };
 int RunRestore(const CliContext& ctx, const RestoreCliOptions& options);
 int RunDrCheck(const CliContext& ctx, const std::string& dsn);
 int RunDrStatus(const CliContext& ctx);
+int RunDrAgent(const CliContext& ctx);
 int RunInstanceRemove(const CliContext& ctx, const std::string& name);
 int RunSecretsList(const CliContext& ctx);
 int RunActionWorkers(const CliContext& ctx);

@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
   RestoreCliOptions restore_options;
   auto* restore = app.add_subcommand(
       "restore", "Restore into a new instance (latest, a backup, or a point in time) and check it");
-  restore->add_option("--as", restore_options.name, "Name of the new instance")->required();
+  restore->add_option("--as", restore_options.name,
+                      "Name of the new instance (required unless --in-place)");
   restore->add_option("--backup", restore_options.backup_id, "Restore this backup (its end state)");
   restore->add_option("--time", restore_options.time,
                       "Point in time, RFC 3339 (2025-12-28T10:00:00Z)");
@@ -173,7 +174,12 @@ int main(int argc, char** argv) {
   restore->add_option("--repo", restore_options.repo, "Restore from this repository only");
   restore->add_flag("--in-place", restore_options.in_place,
                     "Overwrite the deployment's own data directory (refused without --force)");
-  restore->add_flag("--force", restore_options.force, "Allow --in-place");
+  restore->add_flag("--force", restore_options.force,
+                    "Allow --in-place: stops the stack's PostgreSQL (services answer 503 "
+                    "meanwhile) and keeps the old data directory aside");
+  restore->add_flag("--switch", restore_options.switch_services,
+                    "Then point the running services at the restored instance (database-url "
+                    "secret), make it the stack's database, and run `auri verify`");
   restore->add_flag("--json", json, "Print JSON");
   auto* dr_cmd = app.add_subcommand("dr", "Disaster-recovery checks");
   dr_cmd->require_subcommand(1);
@@ -183,8 +189,14 @@ int main(int argc, char** argv) {
   dr_check->add_option("--dsn", check_dsn, "Database to check (default: the deployment's)");
   dr_check->add_flag("--json", json, "Print JSON");
   auto* dr_status = dr_cmd->add_subcommand(
-      "status", "Backup age, last verification, archiving health, restorable window");
+      "status",
+      "Backup age, last verification, WAL archive lag per repository, restorable window, "
+      "predicted RTO");
   dr_status->add_flag("--json", json, "Print JSON");
+  auto* dr_agent = app.add_subcommand(
+      "dr-agent",
+      "Run the dr-agent role: scheduled backups, their verification, retention, DR metrics "
+      "(started by `auri up`)");
   auto* instance = app.add_subcommand("instance", "Restored instances");
   instance->require_subcommand(1);
   std::string instance_name;
@@ -225,15 +237,16 @@ int main(int argc, char** argv) {
   if (action_workers->parsed()) component = "action-workers";
   if (supervise->parsed()) component = "supervisor";
   if (processor->parsed()) component = "event-processor";
+  if (dr_agent->parsed()) component = "dr-agent";
   LogLevel level = LogLevel::kInfo;
   ParseLogLevel(config->log.level, &level);
   // Interactive commands keep stderr for warnings only; long-running roles log at the set level.
   if (!gateway->parsed() && !supervise->parsed() && !processor->parsed() &&
-      !action_workers->parsed() && level < LogLevel::kWarn)
+      !action_workers->parsed() && !dr_agent->parsed() && level < LogLevel::kWarn)
     level = LogLevel::kWarn;
   Logger log(2, component, level);
 
-  CliContext ctx{*config, log, {}, SelfExecutable(), json};
+  CliContext ctx{*config, log, {}, SelfExecutable(), json, sources};
   if (access(sources.file.c_str(), F_OK) == 0) {
     ctx.config_args = {"--config", sources.file};
   }
@@ -266,6 +279,7 @@ int main(int argc, char** argv) {
   if (restore->parsed()) return RunRestore(ctx, restore_options);
   if (dr_check->parsed()) return RunDrCheck(ctx, check_dsn);
   if (dr_status->parsed()) return RunDrStatus(ctx);
+  if (dr_agent->parsed()) return RunDrAgent(ctx);
   if (instance_remove->parsed()) return RunInstanceRemove(ctx, instance_name);
   if (action_workers->parsed()) return RunActionWorkers(ctx);
   if (jobs_dead->parsed()) return RunJobsDeadLetters(ctx, jobs_options);

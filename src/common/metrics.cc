@@ -155,7 +155,15 @@ HistogramFamily* MetricsRegistry::AddHistogram(std::string name, std::string hel
 
 void MetricsRegistry::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mu_);
-  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), {}, nullptr});
+}
+
+void MetricsRegistry::AddGaugeFamily(std::string name, std::string help,
+                                     std::vector<std::string> label_names,
+                                     std::function<LabelledValues()> read) {
+  std::lock_guard lock(mu_);
+  gauges_.push_back(
+      {std::move(name), std::move(help), nullptr, std::move(label_names), std::move(read)});
 }
 
 std::string MetricsRegistry::Render() const {
@@ -165,6 +173,14 @@ std::string MetricsRegistry::Render() const {
   for (const auto& h : histograms_) h->Render(&out);
   for (const auto& g : gauges_) {
     AppendHeader(&out, g.name, g.help, "gauge");
+    if (g.read_family) {
+      for (const auto& [labels, value] : g.read_family()) {
+        out.append(g.name);
+        AppendLabels(&out, g.label_names, labels);
+        out.append(" ").append(FormatNumber(value)).append("\n");
+      }
+      continue;
+    }
     out.append(g.name).append(" ").append(FormatNumber(g.read())).append("\n");
   }
   return out;

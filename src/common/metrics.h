@@ -60,6 +60,11 @@ class MetricsRegistry {
                                 std::vector<std::string> label_names, std::vector<double> bounds);
   // A gauge whose value is read by calling `read` at scrape time (must be thread-safe and fast).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  // A gauge family with labels, read at scrape time: `read` returns (label values, value) pairs,
+  // label values in the order of `label_names` (e.g. one series per backup repository).
+  using LabelledValues = std::vector<std::pair<std::vector<std::string>, double>>;
+  void AddGaugeFamily(std::string name, std::string help, std::vector<std::string> label_names,
+                      std::function<LabelledValues()> read);
 
   // The whole registry in the text exposition format.
   std::string Render() const;
@@ -68,6 +73,8 @@ class MetricsRegistry {
   struct Gauge {
     std::string name, help;
     std::function<double()> read;
+    std::vector<std::string> label_names;  // family gauges only
+    std::function<LabelledValues()> read_family;
   };
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<CounterFamily>> counters_;

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "config/active_database.h"
+
 extern char** environ;
 
 namespace auri {
@@ -160,6 +162,34 @@ const Option kOptions[] = {
     {"backup.ready_timeout_seconds", Kind::kInt, "300", 5, 86400,
      "Deadline for a restored instance to finish recovery and accept writes.",
      FIELD(backup.ready_timeout_seconds)},
+    {"backup.full_schedule", Kind::kString, "0 3 * * *", 0, 0,
+     "When the dr-agent takes a full backup (into every repository): a 5-field cron expression "
+     "in UTC (minute hour day-of-month month day-of-week; *, lists, ranges, */steps), @hourly, "
+     "@daily, @weekly, \"@every 30m\" (s, m, h) or \"off\". A time missed while the agent was "
+     "down is caught up once when it starts.",
+     FIELD(backup.full_schedule)},
+    {"backup.incr_schedule", Kind::kString, "0 * * * *", 0, 0,
+     "When the dr-agent takes an incremental backup (same syntax as backup.full_schedule). When "
+     "both are due, the full backup is taken.",
+     FIELD(backup.incr_schedule)},
+    {"backup.verify_scheduled", Kind::kInt, "1", 0, 1,
+     "1 = the dr-agent verifies every backup it takes (restore into a scratch instance + "
+     "integrity checks), which also measures the restore and replay rates of the predicted RTO.",
+     FIELD(backup.verify_scheduled)},
+    {"backup.lock_wait_seconds", Kind::kInt, "600", 0, 86400,
+     "How long a manual DR command (backup, verify, expire, restore) waits for the DR lock while "
+     "another one (e.g. the dr-agent's scheduled backup) holds it; 0 = refuse at once (exit 4).",
+     FIELD(backup.lock_wait_seconds)},
+    {"dr_agent.host", Kind::kString, "127.0.0.1", 0, 0,
+     "Address the dr-agent serves /metrics and /health on.", FIELD(dr_agent.host)},
+    {"dr_agent.metrics_port", Kind::kInt, "8483", 1, 65535,
+     "Port the dr-agent serves /metrics and /health on (backup age, verification, WAL archive "
+     "lag, restorable window, predicted RTO).",
+     FIELD(dr_agent.metrics_port)},
+    {"dr_agent.status_interval_seconds", Kind::kInt, "15", 1, 3600,
+     "How often the dr-agent refreshes the DR status behind its metrics (one `pgbackrest info` "
+     "and a few queries).",
+     FIELD(dr_agent.status_interval_seconds)},
     {"processor.host", Kind::kString, "127.0.0.1", 0, 0,
      "Address the event-processor serves /metrics and /health on.", FIELD(processor.host)},
     {"processor.metrics_port", Kind::kInt, "8481", 1, 65535,
@@ -448,6 +478,19 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     config.backup.repo2_path = MakeAbsolute(config.backup.repo2_path);
   }
   RETURN_IF_ERROR(Validate(config));
+  // The stack's database may have been switched to a restored instance: that record wins over
+  // every source above, or commands would talk to the stopped original cluster.
+  if (config.EmbeddedPostgres()) {
+    auto active = ReadActiveDatabase(config.home);
+    if (active.ok()) {
+      config.postgres.port = active->port;
+      config.postgres.data_dir = active->data_dir;
+      config.postgres.socket_dir = active->socket_dir;
+      config.postgres.active_instance = active->instance;
+    } else if (active.status().code() != StatusCode::kNotFound) {
+      return active.status();
+    }
+  }
   return config;
 }
 

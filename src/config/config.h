@@ -39,6 +39,12 @@ struct Config {
     int pool_size = 0;
     int connect_timeout_seconds = 0;
     int statement_timeout_ms = 0;
+    // Derived, not options: where the embedded cluster lives. Empty = <home>/postgres/{data,run};
+    // set (with `port`) from <home>/postgres/active.json after `auri restore --switch` made a
+    // restored instance the stack's database (config/active_database.h).
+    std::string data_dir;
+    std::string socket_dir;
+    std::string active_instance;  // that instance's name; empty = the original cluster
   } postgres;
 
   struct Redis {
@@ -80,7 +86,16 @@ struct Config {
     int process_max = 0;  // 0 = cores
     int command_timeout_seconds = 0;
     int ready_timeout_seconds = 0;
+    std::string full_schedule;  // dr-agent: cron expression (UTC), "@every 10m", or "off"
+    std::string incr_schedule;
+    int verify_scheduled = 0;   // 1: the dr-agent verifies every backup it takes
+    int lock_wait_seconds = 0;  // manual DR commands wait this long for the DR lock
   } backup;
+  struct DrAgent {  // the dr-agent role
+    std::string host;
+    int metrics_port = 0;
+    int status_interval_seconds = 0;
+  } dr_agent;
   struct Processor {  // the event-processor role
     std::string host;
     int metrics_port = 0;
@@ -135,8 +150,12 @@ struct Config {
   std::string RedisHost() const;
   int RedisPort() const;
   std::string ApiBaseUrl() const;  // "http://127.0.0.1:8480"
-  std::string PostgresDataDir() const { return home + "/postgres/data"; }
-  std::string PostgresSocketDir() const { return home + "/postgres/run"; }  // postgres-owned
+  std::string PostgresDataDir() const {
+    return postgres.data_dir.empty() ? home + "/postgres/data" : postgres.data_dir;
+  }
+  std::string PostgresSocketDir() const {  // postgres-owned
+    return postgres.socket_dir.empty() ? home + "/postgres/run" : postgres.socket_dir;
+  }
   std::string RunDir() const { return home + "/run"; }
   std::string LogDir() const { return home + "/log"; }
   std::string SecretsDir() const { return home + "/secrets"; }

@@ -236,7 +236,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   // The LISTEN connection blocks in its own thread; a notification wakes the loop's poll.
   std::atomic<bool> listener_stop{false};
   std::thread listener([&] {
-    JobNotificationListener l(s.deps.listen_dsn);
+    JobNotificationListener l(*s.deps.pool);  // follows the pool across a switch
     while (!listener_stop.load()) {
       auto r = l.Wait(milliseconds(200));
       if (!r.ok()) {

@@ -35,7 +35,6 @@ struct WorkerOptions {
 
 struct WorkerDeps {
   ConnectionPool* pool = nullptr;
-  std::string listen_dsn;  // for the LISTEN connection
   // Raw HMAC keys of webhook-signing-secret: current first, then previous (during a rotation).
   std::function<Result<std::vector<std::string>>()> signing_keys;
   // The telegram-bot-token secret (kNotFound when unset).

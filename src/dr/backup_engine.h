@@ -36,6 +36,8 @@ struct BackupRecord {
   int64_t repo_size_bytes = 0;  // bytes stored in the repository (compressed, encrypted)
   std::string wal_start;        // first WAL segment the backup needs
   std::string wal_stop;         // last WAL segment the backup needs
+  std::string lsn_start;        // WAL position where the backup starts ("0/9000028"), if known
+  std::string lsn_stop;         // ... and where it is consistent
   std::string prior;            // backup this one depends on (diff/incr), empty for full
   bool error = false;           // the engine found page checksum errors while backing up
 };

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "common/fs.h"
 
@@ -30,6 +31,23 @@ Result<DrLock> DrLock::Acquire(const std::string& run_dir, const std::string& co
   std::string me = "pid " + std::to_string(::getpid()) + ": auri " + command + "\n";
   if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, me.data(), me.size(), 0);
   return DrLock(fd);
+}
+
+Result<DrLock> DrLock::AcquireWaiting(const std::string& run_dir, const std::string& command,
+                                      std::chrono::milliseconds wait,
+                                      const std::function<void(const std::string&)>& on_wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  bool told = false;
+  while (true) {
+    auto lock = Acquire(run_dir, command);
+    if (lock.ok() || lock.status().code() != StatusCode::kFailedPrecondition ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return lock;
+    }
+    if (!told && on_wait) on_wait(lock.status().message());
+    told = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 DrLock::~DrLock() {

@@ -10,9 +10,12 @@ namespace auri::dr {
 class Progress {
  public:
   explicit Progress(bool json) : out_(json ? stderr : stdout) {}
+  // Lines go to `out` (not owned; e.g. a role's log file); nullptr = nowhere.
+  explicit Progress(std::FILE* out) : out_(out) {}
 
   // Prints "[   1.2s] <what>".
   void Step(const std::string& what) const {
+    if (out_ == nullptr) return;
     std::fprintf(out_, "[%6.1fs] %s\n", Seconds(), what.c_str());
     std::fflush(out_);
   }

@@ -290,7 +290,8 @@ void EventProcessor::UpdateLag() {
 }
 
 void EventProcessor::Run() {
-  NotificationListener listener(options_.dsn, {"new_event", "trigger_changed"});
+  // LISTEN on the pool's database, following it across a switch (`auri restore --switch`).
+  NotificationListener listener(pool_, {"new_event", "trigger_changed"});
   auto next_reload = Steady::now() + options_.trigger_reload_interval;
   auto next_maintenance = Steady::now() + options_.maintenance_interval;
   bool reload_needed = false;

@@ -42,7 +42,6 @@ namespace auri {
 
 struct EventProcessorOptions {
   std::string processor_id;  // event_processor_checkpoints key, e.g. "host:pid"
-  std::string dsn;           // for the LISTEN connection
   int batch_size = 100;
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds trigger_reload_interval{30000};

@@ -33,6 +33,23 @@ std::string TailOfFile(const std::string& path, int lines) {
   return out;
 }
 
+pid_t ReadyPostmasterPid(const std::string& data_dir) {
+  // postmaster.pid: line 1 is the postmaster's pid, line 8 its status ("ready" once it accepts
+  // connections).
+  std::ifstream in(data_dir + "/postmaster.pid");
+  std::string line;
+  std::vector<std::string> lines;
+  while (lines.size() < 8 && std::getline(in, line)) lines.push_back(line);
+  if (lines.size() < 8 || lines[7].find("ready") == std::string::npos) return -1;
+  pid_t pid = static_cast<pid_t>(std::atol(lines[0].c_str()));
+  if (pid <= 0 || !ProcessAlive(pid)) return -1;
+  // A stale pid file may name a pid the kernel has since given to another program.
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name.rfind("postgres", 0) == 0 ? pid : -1;
+}
+
 bool PostgresAcceptsConnections(const std::string& host, int port, int timeout_seconds) {
   std::string conninfo = "host=" + host + " port=" + std::to_string(port) +
                          " dbname=postgres connect_timeout=" + std::to_string(timeout_seconds);

@@ -60,6 +60,10 @@ class PostgresServer {
   PostgresServerOptions options_;
 };
 
+// The pid of the postmaster running on `data_dir` when its postmaster.pid says it is ready and
+// that process is alive; -1 otherwise (no server, starting, stopping, or a stale pid file).
+pid_t ReadyPostmasterPid(const std::string& data_dir);
+
 // True when the server at host:port answers (PQping == PQPING_OK), with a connect timeout.
 bool PostgresAcceptsConnections(const std::string& host, int port, int timeout_seconds);
 

@@ -17,13 +17,15 @@ using std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
 
 struct Supervisor::Running {
-  const ComponentSpec* spec;
+  ComponentSpec* spec;  // points into components_ (a replacement is assigned in place)
   pid_t pid = -1;
   int restarts = 0;
   std::string last_exit;
   SteadyClock::time_point started;
   SteadyClock::time_point restart_at;  // when pid == -1 and a restart is due
   milliseconds backoff{500};
+  bool adopted = false;  // pid is not our child (ComponentSpec::adopt)
+  bool held = false;     // stopped on request (ComponentSpec::held)
 };
 
 Supervisor::Supervisor(std::vector<ComponentSpec> components, SupervisorOptions options,
@@ -57,12 +59,13 @@ bool StopRequested() {
 
 Status Supervisor::StartAll(std::vector<Running>* running) {
   auto deadline = SteadyClock::now() + options_.start_timeout;
-  for (const ComponentSpec& spec : components_) {
+  for (ComponentSpec& spec : components_) {
     if (StopRequested()) return FailedPrecondition("stop requested during start");
     auto t0 = SteadyClock::now();
     auto pid = spec.start();
     if (!pid.ok()) return pid.status().WithContext("starting " + spec.name);
-    running->push_back({&spec, *pid, 0, {}, SteadyClock::now(), {}, milliseconds(500)});
+    running->push_back(
+        {&spec, *pid, 0, {}, SteadyClock::now(), {}, milliseconds(500), false, false});
     (void)Publish(*running, "starting");
     auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
     Status ready = spec.wait_ready(*pid, std::max(left, milliseconds(1)));
@@ -96,6 +99,90 @@ void Supervisor::StopAll(std::vector<Running>* running) {
   }
 }
 
+void Supervisor::StopOne(Running* r, const std::string& why) {
+  if (r->pid <= 0) return;
+  auto t0 = SteadyClock::now();
+  Status s = r->spec->stop(r->pid);
+  log_.Info("component stopped", {{"name", r->spec->name},
+                                  {"reason", why},
+                                  {"ok", s.ok()},
+                                  {"error", s.ok() ? "" : s.ToString()},
+                                  {"seconds", SecondsSince(t0)}});
+  r->pid = -1;
+  r->adopted = false;
+  r->last_exit = "stopped: " + why;
+}
+
+void Supervisor::StartNow(Running* r) {
+  auto t0 = SteadyClock::now();
+  if (r->spec->before_start) {
+    Status prepared = r->spec->before_start();
+    if (!prepared.ok()) {
+      log_.Error("preparing the start failed",
+                 {{"name", r->spec->name}, {"error", prepared.ToString()}});
+    }
+  }
+  pid_t pid = r->spec->adopt ? r->spec->adopt() : -1;
+  bool adopted = pid > 0;
+  if (!adopted) {
+    auto started = r->spec->start();
+    if (!started.ok()) {
+      log_.Error("start failed", {{"name", r->spec->name}, {"error", started.status().ToString()}});
+      r->restart_at = SteadyClock::now() + r->backoff;
+      r->backoff = std::min(r->backoff * 2, options_.max_backoff);
+      return;
+    }
+    pid = *started;
+  }
+  r->pid = pid;
+  r->adopted = adopted;
+  r->started = SteadyClock::now();
+  r->backoff = milliseconds(500);
+  Status ready = r->spec->wait_ready(pid, options_.start_timeout);
+  log_.Info(adopted ? "component adopted" : "component started",
+            {{"name", r->spec->name},
+             {"pid", static_cast<int64_t>(pid)},
+             {"ready", ready.ok()},
+             {"error", ready.ok() ? "" : ready.ToString()},
+             {"seconds", SecondsSince(t0)}});
+}
+
+void Supervisor::Reload(std::vector<Running>* running) {
+  std::vector<ComponentSpec> changed;
+  if (options_.reload) changed = options_.reload();
+  for (ComponentSpec& spec : changed) {
+    Running* r = nullptr;
+    for (auto& each : *running) {
+      if (each.spec->name == spec.name) r = &each;
+    }
+    if (r == nullptr) {
+      log_.Warn("reload names an unknown component; ignored", {{"name", spec.name}});
+      continue;
+    }
+    // The old process goes first: it may hold the port or files the new one needs, and its
+    // stop function belongs to the old spec. `r->spec` points into components_, so assigning
+    // the slot replaces the spec under it.
+    StopOne(r, "replaced");
+    *r->spec = std::move(spec);
+    r->held = false;
+    log_.Info("component replaced", {{"name", r->spec->name}});
+    StartNow(r);
+  }
+  for (auto& r : *running) {
+    bool held = r.spec->held && r.spec->held();
+    if (held && !r.held) {
+      StopOne(&r, "held");
+      r.held = true;
+      r.last_exit = "held (stopped on request)";
+    } else if (!held && r.held) {
+      r.held = false;
+      log_.Info("component released", {{"name", r.spec->name}});
+      StartNow(&r);
+    }
+  }
+  (void)Publish(*running, "ready");
+}
+
 Status Supervisor::Run() {
   sigset_t handled;
   sigemptyset(&handled);
@@ -127,6 +214,24 @@ Status Supervisor::Run() {
       log_.Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       break;
     }
+    if (sig == SIGHUP) {
+      log_.Info("reload requested (SIGHUP)");
+      Reload(&running);
+    }
+    // An adopted process is not our child: no SIGCHLD, so look for it.
+    for (auto& r : running) {
+      if (!r.adopted || r.pid <= 0 || ProcessAlive(r.pid)) continue;
+      r.last_exit = "adopted process exited";
+      r.pid = -1;
+      r.adopted = false;
+      r.restart_at = SteadyClock::now() + r.backoff;
+      log_.Warn("component exited; restarting",
+                {{"name", r.spec->name},
+                 {"exit", r.last_exit},
+                 {"restart_in_ms", static_cast<int64_t>(r.backoff.count())}});
+      r.backoff = std::min(r.backoff * 2, options_.max_backoff);
+      (void)Publish(running, "ready");
+    }
     // Reap every exited child (SIGCHLD may coalesce), then schedule restarts.
     while (true) {
       int status = 0;
@@ -148,7 +253,26 @@ Status Supervisor::Run() {
       }
     }
     for (auto& r : running) {
-      if (r.pid > 0 || SteadyClock::now() < r.restart_at) continue;
+      if (r.pid > 0 || r.held || SteadyClock::now() < r.restart_at) continue;
+      if (r.spec->held && r.spec->held()) {
+        // Held while it was down (e.g. it crashed during an in-place restore): keep it down.
+        r.held = true;
+        r.last_exit = "held (stopped on request)";
+        (void)Publish(running, "ready");
+        continue;
+      }
+      pid_t adopted = r.spec->adopt ? r.spec->adopt() : -1;
+      if (adopted > 0) {
+        r.pid = adopted;
+        r.adopted = true;
+        r.started = SteadyClock::now();
+        ++r.restarts;
+        log_.Info("component adopted", {{"name", r.spec->name},
+                                        {"pid", static_cast<int64_t>(r.pid)},
+                                        {"restarts", r.restarts}});
+        (void)Publish(running, "ready");
+        continue;
+      }
       auto pid = r.spec->start();
       if (!pid.ok()) {
         log_.Error("restart failed", {{"name", r.spec->name}, {"error", pid.status().ToString()}});

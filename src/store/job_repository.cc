@@ -222,16 +222,20 @@ Result<int64_t> PurgeOldJobs(ConnectionPool& pool, std::chrono::hours retention,
 
 struct JobNotificationListener::State {
   std::unique_ptr<pqxx::connection> conn;
+  std::string connected_dsn;
 };
 
-JobNotificationListener::JobNotificationListener(std::string dsn)
-    : dsn_(std::move(dsn)), state_(std::make_unique<State>()) {}
+JobNotificationListener::JobNotificationListener(const ConnectionPool& pool)
+    : pool_(pool), state_(std::make_unique<State>()) {}
 JobNotificationListener::~JobNotificationListener() = default;
 
 Result<bool> JobNotificationListener::Wait(std::chrono::milliseconds timeout) {
   try {
+    const std::string& want = pool_.dsn();
+    if (state_->conn && state_->connected_dsn != want) state_->conn.reset();  // switched
     if (!state_->conn) {
-      state_->conn = std::make_unique<pqxx::connection>(dsn_);
+      state_->connected_dsn = want;
+      state_->conn = std::make_unique<pqxx::connection>(want);
       pqxx::nontransaction(*state_->conn).exec("LISTEN action_job");
     }
     // libpqxx 6.4 consumes notifications without a registered receiver too; the count is what

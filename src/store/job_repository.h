@@ -112,7 +112,9 @@ namespace auri {
 // replayed). Not pooled: LISTEN is session state. Not thread-safe; one waiter.
 class JobNotificationListener {
  public:
-  explicit JobNotificationListener(std::string dsn);
+  // Listens on the database of `pool` and follows it across ConnectionPool::Reconfigure (the next
+  // Wait reconnects to the new database). `pool` is not owned and must outlive the listener.
+  explicit JobNotificationListener(const ConnectionPool& pool);
   ~JobNotificationListener();
   JobNotificationListener(const JobNotificationListener&) = delete;
   JobNotificationListener& operator=(const JobNotificationListener&) = delete;
@@ -124,7 +126,7 @@ class JobNotificationListener {
 
  private:
   struct State;
-  std::string dsn_;
+  const ConnectionPool& pool_;
   std::unique_ptr<State> state_;
 };
 

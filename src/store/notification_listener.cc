@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "store/pg_error.h"
+#include "store/pool.h"
 
 namespace auri {
 namespace {
@@ -22,7 +23,9 @@ class Receiver final : public pqxx::notification_receiver {
 }  // namespace
 
 struct NotificationListener::State {
-  std::string dsn;
+  std::string dsn;                       // fixed DSN, or
+  const ConnectionPool* pool = nullptr;  // the pool whose DSN to follow
+  std::string connected_dsn;             // DSN of the open connection
   std::vector<std::string> channels;
   std::set<std::string> seen;
   // Receivers UNLISTEN in their destructor, so they go before the connection.
@@ -44,15 +47,25 @@ NotificationListener::NotificationListener(std::string dsn, std::vector<std::str
   state_->channels = std::move(channels);
 }
 
+NotificationListener::NotificationListener(const ConnectionPool& pool,
+                                           std::vector<std::string> channels)
+    : state_(std::make_unique<State>()) {
+  state_->pool = &pool;
+  state_->channels = std::move(channels);
+}
+
 NotificationListener::~NotificationListener() { state_->Close(); }
 
 Result<NotificationListener::Wakeup> NotificationListener::Wait(std::chrono::milliseconds timeout) {
   Wakeup wakeup;
   State& s = *state_;
   try {
+    const std::string& want = s.pool ? s.pool->dsn() : s.dsn;
+    if (s.conn && s.connected_dsn != want) s.Close();  // the database was switched
     if (!s.conn || !s.conn->is_open()) {
       s.Close();
-      s.conn = std::make_unique<pqxx::connection>(s.dsn);
+      s.connected_dsn = want;
+      s.conn = std::make_unique<pqxx::connection>(want);
       for (const std::string& channel : s.channels) {
         s.receivers.push_back(std::make_unique<Receiver>(*s.conn, channel, &s.seen));
       }

@@ -11,11 +11,17 @@
 
 namespace auri {
 
+class ConnectionPool;
+
 class NotificationListener {
  public:
   // Does not connect; the first Wait does. `dsn` is a libpq DSN (its connect_timeout bounds the
   // connect).
   NotificationListener(std::string dsn, std::vector<std::string> channels);
+  // Listens on the database of `pool` and follows it: when the pool is reconfigured (`auri
+  // restore --switch`), the next Wait closes the connection and listens on the new database
+  // (reporting `reconnected`). `pool` is not owned and must outlive the listener.
+  NotificationListener(const ConnectionPool& pool, std::vector<std::string> channels);
   ~NotificationListener();
   NotificationListener(const NotificationListener&) = delete;
   NotificationListener& operator=(const NotificationListener&) = delete;

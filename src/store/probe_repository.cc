@@ -76,6 +76,15 @@ Status DeleteProbeData(ConnectionPool& pool, const std::string& username,
     if (!event_id.empty()) {
       tx.exec_params("DELETE FROM events WHERE id = $1", event_id);
       tx.exec_params("DELETE FROM event_ids WHERE id = $1", event_id);
+      // The event-processor's checkpoint may name the probe event (its block time is the newest):
+      // pull it back to the newest remaining event, or the integrity check "checkpoint not ahead
+      // of the newest event" fails on every restore taken after `auri verify` ran.
+      tx.exec_params(
+          "UPDATE event_processor_checkpoints SET last_block_time = (SELECT max(block_time) FROM "
+          "events), last_event_id = CASE WHEN last_event_id = $1 THEN NULL ELSE last_event_id "
+          "END WHERE last_event_id = $1 OR last_block_time > COALESCE((SELECT max(block_time) "
+          "FROM events), '-infinity')",
+          event_id);
     }
     tx.commit();
     return Status::Ok();

@@ -19,7 +19,8 @@ Result<int64_t> CountJobsForTrigger(ConnectionPool& pool, const std::string& tri
                                     std::chrono::milliseconds timeout);
 
 // Removes a verification's probe data: the user `username` with the organizations it owns
-// (triggers, jobs and results cascade) and the event `event_id` with its dedupe row.
+// (triggers, jobs and results cascade) and the event `event_id` with its dedupe row; an
+// event-processor checkpoint left ahead of the newest remaining event is pulled back to it.
 Status DeleteProbeData(ConnectionPool& pool, const std::string& username,
                        const std::string& event_id, std::chrono::milliseconds timeout);
 

@@ -38,6 +38,10 @@ BackupRecord ParseBackup(const json& b) {
     r.wal_start = StringAt(*a, "start");
     r.wal_stop = StringAt(*a, "stop");
   }
+  if (auto l = b.find("lsn"); l != b.end() && l->is_object()) {
+    r.lsn_start = StringAt(*l, "start");
+    r.lsn_stop = StringAt(*l, "stop");
+  }
   if (auto p = b.find("prior"); p != b.end() && p->is_string()) r.prior = p->get<std::string>();
   if (auto e = b.find("error"); e != b.end() && e->is_boolean()) r.error = e->get<bool>();
   return r;

@@ -53,6 +53,13 @@ std::vector<std::string> ArchivingSettings(const PgBackRestSettings& s,
           "archive_timeout=" + std::to_string(archive_timeout_seconds)};
 }
 
+std::string ArchiveCommandFor(const PgBackRestSettings& s) {
+  // archive-push accepts pg1-path but not pg1-port/pg1-socket-path (it never connects).
+  return s.bin + " --config=" + s.config_file + " --stanza=" + s.stanza +
+         " --pg1-path=" + s.pg_data_dir + " --spool-path=" + s.spool_path +
+         " --lock-path=" + s.lock_path + " archive-push %p";
+}
+
 std::string FormatRecoveryTime(int64_t unix_us) {
   time_t secs = static_cast<time_t>(unix_us / 1000000);
   int64_t frac = unix_us % 1000000;

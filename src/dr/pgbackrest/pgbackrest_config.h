@@ -37,6 +37,13 @@ std::string RenderPgBackRestConfig(const PgBackRestSettings& settings);
 std::vector<std::string> ArchivingSettings(const PgBackRestSettings& settings,
                                            int archive_timeout_seconds);
 
+// The archive_command of a cluster that pgbackrest.conf does not name (yet): a restored instance
+// chosen to become the stack's database (`auri restore --switch`). Its data directory
+// (pg_data_dir) and its own spool_path and lock_path are given on the command line, so its
+// asynchronous archiver neither reads the old cluster's pg_wal nor waits on the old cluster's
+// archive lock.
+std::string ArchiveCommandFor(const PgBackRestSettings& settings);
+
 // pgBackRest's time format for a recovery target: "YYYY-MM-DD HH:MM:SS.ffffff+00" (UTC).
 std::string FormatRecoveryTime(int64_t unix_us);
 

@@ -58,7 +58,45 @@ Result<int> PickFreePort() {
   return port;
 }
 
-std::string DescribeTarget(const RestoreTarget& t) {
+std::string DescribeWindow(const RestorableWindow& w) {
+  if (w.empty) return "no backup exists yet";
+  return FormatRfc3339(w.earliest_us) + " .. " + FormatRfc3339(w.latest_us);
+}
+
+// pg_ctl runs detached from us: the restored server is the product of the command and must
+// outlive it. archive_mode=off: a restored copy must not push its new timeline into the
+// repositories of the deployment it was restored from.
+Status StartInstance(const RestoreOptions& o, const std::string& root, int port,
+                     milliseconds timeout) {
+  std::string opts = "-p " + std::to_string(port) + " -k " + root +
+                     "/run -c listen_addresses=" + o.host + " -c archive_mode=off";
+  for (const auto& setting : o.server_settings) opts += " -c " + setting;
+  int secs = static_cast<int>(std::max<int64_t>(1, timeout.count() / 1000));
+  auto r = RunCommand({o.pg_bin_dir + "/pg_ctl", "start", "-D", root + "/data", "-l",
+                       root + "/log/postgres.log", "-w", "-t", std::to_string(secs), "-o", opts},
+                      RunAs(o.run_as), timeout + std::chrono::seconds(5));
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return Unavailable("restored instance did not start on port " + std::to_string(port) +
+                       "; last lines of " + root + "/log/postgres.log:\n" +
+                       TailOfFile(root + "/log/postgres.log", 10));
+  }
+  return Status::Ok();
+}
+
+// Recovery ends when the server promotes (pg_is_in_recovery() = false).
+Status WaitUntilWritable(const std::string& dsn, const std::string& root, milliseconds timeout) {
+  return WaitUntilRecovered(dsn, root + "/data", root + "/log/postgres.log", timeout);
+}
+
+std::string InstanceDsn(const RestoreOptions& o, int port, const std::string& db) {
+  return "host=" + o.host + " port=" + std::to_string(port) + " user=" + o.superuser +
+         " dbname=" + db + " connect_timeout=5";
+}
+
+}  // namespace
+
+std::string DescribeRestoreTarget(const RestoreTarget& t) {
   switch (t.kind) {
     case RestoreTarget::Kind::kLatest:
       return "latest";
@@ -70,14 +108,8 @@ std::string DescribeTarget(const RestoreTarget& t) {
   return "?";
 }
 
-std::string DescribeWindow(const RestorableWindow& w) {
-  if (w.empty) return "no backup exists yet";
-  return FormatRfc3339(w.earliest_us) + " .. " + FormatRfc3339(w.latest_us);
-}
-
-// Checks the request against what the repositories hold, before anything is written.
-Status CheckTarget(const RestoreTarget& target, const BackupCatalog& catalog,
-                   const RestorableWindow& window) {
+Status CheckRestoreTarget(const RestoreTarget& target, const BackupCatalog& catalog,
+                          const RestorableWindow& window) {
   if (window.empty) {
     return FailedPrecondition("nothing to restore: no backup exists yet",
                               "take one with `auri backup create`");
@@ -98,53 +130,27 @@ Status CheckTarget(const RestoreTarget& target, const BackupCatalog& catalog,
   return Status::Ok();
 }
 
-// pg_ctl runs detached from us: the restored server is the product of the command and must
-// outlive it. archive_mode=off: a restored copy must not push its new timeline into the
-// repositories of the deployment it was restored from.
-Status StartInstance(const RestoreOptions& o, const std::string& root, int port,
-                     milliseconds timeout) {
-  std::string opts = "-p " + std::to_string(port) + " -k " + root +
-                     "/run -c listen_addresses=" + o.host + " -c archive_mode=off";
-  int secs = static_cast<int>(std::max<int64_t>(1, timeout.count() / 1000));
-  auto r = RunCommand({o.pg_bin_dir + "/pg_ctl", "start", "-D", root + "/data", "-l",
-                       root + "/log/postgres.log", "-w", "-t", std::to_string(secs), "-o", opts},
-                      RunAs(o.run_as), timeout + std::chrono::seconds(5));
-  if (!r.ok()) return r.status();
-  if (r->exit_code != 0) {
-    return Unavailable("restored instance did not start on port " + std::to_string(port) +
-                       "; last lines of " + root + "/log/postgres.log:\n" +
-                       TailOfFile(root + "/log/postgres.log", 10));
-  }
-  return Status::Ok();
-}
-
-// Recovery ends when the server promotes (pg_is_in_recovery() = false). Fails fast when the
-// server dies (e.g. "recovery ended before configured recovery target was reached").
-Status WaitUntilWritable(const std::string& dsn, const std::string& root, milliseconds timeout) {
+Status WaitUntilRecovered(const std::string& dsn, const std::string& data_dir,
+                          const std::string& log_file, milliseconds timeout) {
+  // Fails fast when the server dies (e.g. "recovery ended before configured recovery target was
+  // reached").
   auto deadline = Clock::now() + timeout;
   while (true) {
     auto rows = QueryAdminSql(dsn, "SELECT pg_is_in_recovery()");
     if (rows.ok() && (*rows)[0][0] == "f") return Status::Ok();
-    if (!rows.ok() && !PathExists(root + "/data/postmaster.pid")) {
-      return Unavailable("restored instance stopped during recovery; last lines of " + root +
-                             "/log/postgres.log:\n" + TailOfFile(root + "/log/postgres.log", 10),
+    if (!rows.ok() && !PathExists(data_dir + "/postmaster.pid")) {
+      return Unavailable("restored server stopped during recovery; last lines of " + log_file +
+                             ":\n" + TailOfFile(log_file, 10),
                          "if recovery ended before the target was reached, the WAL after the "
                          "target is not archived yet: pick an earlier time");
     }
     if (Clock::now() >= deadline) {
-      return DeadlineExceeded("restored instance still in recovery after " +
+      return DeadlineExceeded("restored server still in recovery after " +
                               std::to_string(timeout.count()) + " ms");
     }
     std::this_thread::sleep_for(milliseconds(100));
   }
 }
-
-std::string InstanceDsn(const RestoreOptions& o, int port, const std::string& db) {
-  return "host=" + o.host + " port=" + std::to_string(port) + " user=" + o.superuser +
-         " dbname=" + db + " connect_timeout=5";
-}
-
-}  // namespace
 
 std::string FormatRfc3339(int64_t unix_us) {
   time_t secs = static_cast<time_t>(unix_us / 1000000);
@@ -295,8 +301,8 @@ Result<RestoredInstance> RestoreToNewInstance(BackupEngine& engine, const Restor
   ASSIGN_OR_RETURN(BackupCatalog catalog, engine.List(Left(deadline)));
   if (archived_us == 0) archived_us = LastArchivedTime(o.primary_admin_dsn);
   RestorableWindow window = ComputeWindow(catalog, archived_us);
-  RETURN_IF_ERROR(CheckTarget(o.target, catalog, window));
-  progress.Step("target " + DescribeTarget(o.target) + " is inside the restorable window " +
+  RETURN_IF_ERROR(CheckRestoreTarget(o.target, catalog, window));
+  progress.Step("target " + DescribeRestoreTarget(o.target) + " is inside the restorable window " +
                 DescribeWindow(window));
 
   // 3. The new instance's directories, owned by the server user; data mode 0700 as PostgreSQL
@@ -305,7 +311,7 @@ Result<RestoredInstance> RestoreToNewInstance(BackupEngine& engine, const Restor
   out.name = o.name;
   out.root = root;
   out.data_dir = root + "/data";
-  out.target = DescribeTarget(o.target);
+  out.target = DescribeRestoreTarget(o.target);
   RETURN_IF_ERROR(MakeDirectories(o.instances_dir, 0755));
   RETURN_IF_ERROR(MakeDirectories(root, 0755));
   RETURN_IF_ERROR(MakeDirectories(root + "/data", 0700));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "dr/backup_engine.h"
@@ -60,6 +61,11 @@ struct RestoreOptions {
   std::string database = "auri";  // the database the integrity checks inspect
   std::string primary_admin_dsn;  // flush WAL first when set and the primary answers
   bool run_checks = true;
+  // Extra `-c name=value` settings for the restored server, after the default archive_mode=off
+  // (later settings win). `auri restore --switch` passes archive_mode=on with no archive_command:
+  // WAL is kept (not archived) until the instance is chosen to become the stack's database.
+  // Values must not contain spaces or quotes.
+  std::vector<std::string> server_settings;
   std::chrono::milliseconds restore_timeout{3600000};
   std::chrono::milliseconds ready_timeout{300000};
 };
@@ -82,6 +88,20 @@ struct RestoredInstance {
 // the server log's last lines). A restored instance whose checks fail is returned normally.
 Result<RestoredInstance> RestoreToNewInstance(BackupEngine& engine, const RestoreOptions& options,
                                               const Progress& progress);
+
+// The checks RestoreToNewInstance makes before writing anything, for other restore commands
+// (in place): no backup at all or a time outside `window` → kFailedPrecondition with the window;
+// an unknown backup id → kInvalidArgument.
+Status CheckRestoreTarget(const RestoreTarget& target, const BackupCatalog& catalog,
+                          const RestorableWindow& window);
+// "latest" | "backup ID" | "time T", for people.
+std::string DescribeRestoreTarget(const RestoreTarget& target);
+
+// Polls `admin_dsn` until pg_is_in_recovery() is false (recovery ended, the server promoted),
+// at most `timeout`. Fails fast (kUnavailable with the last lines of `log_file`) when the server
+// on `data_dir` stops meanwhile (no postmaster.pid).
+Status WaitUntilRecovered(const std::string& admin_dsn, const std::string& data_dir,
+                          const std::string& log_file, std::chrono::milliseconds timeout);
 
 // Stops the instance's server (fast shutdown, bounded) and deletes its directory. Idempotent.
 Status RemoveInstance(const std::string& instances_dir, const std::string& name,

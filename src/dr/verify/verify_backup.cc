@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.h"
+#include "dr/wal_position.h"
+#include "stack/postgres_server.h"
 
 namespace auri::dr {
 namespace {
@@ -23,7 +25,11 @@ Status RecordVerification(const std::string& repo_path, const VerificationRecord
                       {"repo", r.repo},
                       {"verified_at", r.verified_at},
                       {"seconds", r.seconds},
-                      {"detail", r.detail}};
+                      {"detail", r.detail},
+                      {"restore_seconds", r.restore_seconds},
+                      {"restored_bytes", r.restored_bytes},
+                      {"recovery_seconds", r.recovery_seconds},
+                      {"replayed_wal_bytes", r.replayed_wal_bytes}};
   return WriteFileAtomically(VerificationFile(repo_path), doc.dump(2) + "\n", 0644);
 }
 
@@ -51,6 +57,10 @@ std::map<std::string, VerificationRecord> ReadVerifications(const std::string& r
     r.verified_at = v.value("verified_at", "");
     r.seconds = v.value("seconds", 0.0);
     r.detail = v.value("detail", "");
+    r.restore_seconds = v.value("restore_seconds", 0.0);
+    r.restored_bytes = v.value("restored_bytes", int64_t{0});
+    r.recovery_seconds = v.value("recovery_seconds", 0.0);
+    r.replayed_wal_bytes = v.value("replayed_wal_bytes", int64_t{0});
     out[r.backup_id] = r;
   }
   return out;
@@ -85,6 +95,20 @@ Result<VerificationRecord> VerifyBackup(BackupEngine& engine, const BackupRecord
     RETURN_IF_ERROR(RemoveInstance(scratch.instances_dir, name, scratch.pg_bin_dir, scratch.run_as,
                                    std::chrono::seconds(60)));
     auto restored = RestoreToNewInstance(engine, scratch, progress);
+    if (restored.ok()) {
+      // Rates for the predicted RTO: files restored per second, WAL replayed per second (from
+      // the backup's start to where the restored server ended recovery).
+      record.restore_seconds = restored->restore_seconds;
+      record.restored_bytes = backup.size_bytes;
+      record.recovery_seconds = restored->recovery_seconds;
+      int64_t start = LsnToBytes(backup.lsn_start);
+      if (start < 0) start = SegmentStartBytes(backup.wal_start);
+      auto end = QueryAdminSql(restored->dsn, "SELECT pg_current_wal_lsn()::text");
+      if (start >= 0 && end.ok() && !end->empty()) {
+        int64_t end_bytes = LsnToBytes((*end)[0][0]);
+        if (end_bytes > start) record.replayed_wal_bytes = end_bytes - start;
+      }
+    }
     if (!restored.ok()) {
       failure = "restore failed: " + restored.status().message();
     } else if (!restored->checks.Passed()) {

@@ -23,6 +23,12 @@ struct VerificationRecord {
   std::string verified_at;  // RFC 3339
   double seconds = 0;
   std::string detail;  // the failure, or the row counts of a pass
+  // What the scratch restore measured (0 when it did not get that far); the predicted RTO of
+  // `auri dr status` divides by these rates.
+  double restore_seconds = 0;      // pgBackRest restore of the files
+  int64_t restored_bytes = 0;      // database size restored
+  double recovery_seconds = 0;     // server start until writable (WAL replay + promotion)
+  int64_t replayed_wal_bytes = 0;  // WAL from the backup's start to the end of recovery
 };
 
 // Verifies `backup` (restoring from its repository). `scratch` supplies the instance settings;

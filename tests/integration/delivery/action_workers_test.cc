@@ -113,7 +113,6 @@ class ActionWorkersTest : public ::testing::Test {
     o.shutdown_grace = milliseconds(500);
     delivery::WorkerDeps d;
     d.pool = pool_.get();
-    d.listen_dsn = dsn_;
     d.signing_keys = [] { return Result<std::vector<std::string>>(std::vector{RawKey()}); };
     d.telegram_token = [telegram_token]() -> Result<std::string> {
       if (telegram_token.empty()) return NotFound("secret telegram-bot-token does not exist");

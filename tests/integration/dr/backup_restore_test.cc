@@ -34,6 +34,9 @@ class BackupRestoreTest : public ::testing::Test {
     api_port_ = testing::FreePort();
     pg_port_ = testing::FreePort();
     redis_port_ = testing::FreePort();
+    processor_port_ = testing::FreePort();
+    workers_port_ = testing::FreePort();
+    agent_port_ = testing::FreePort();
     auto up = Auri({"up"}, seconds(120));
     ASSERT_TRUE(up.ok()) << up.status().ToString();
     ASSERT_EQ(up->exit_code, 0) << up->output;
@@ -64,15 +67,16 @@ class BackupRestoreTest : public ::testing::Test {
   }
 
   static Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
-    std::vector<std::string> argv = {testing::AuriBinary(),
-                                     "--set",
-                                     "general.home=" + home_,
-                                     "--set",
-                                     "api.port=" + std::to_string(api_port_),
-                                     "--set",
-                                     "postgres.port=" + std::to_string(pg_port_),
-                                     "--set",
-                                     "redis.port=" + std::to_string(redis_port_)};
+    std::vector<std::string> argv = {
+        testing::AuriBinary(), "--set", "general.home=" + home_, "--set",
+        "api.port=" + std::to_string(api_port_), "--set",
+        "postgres.port=" + std::to_string(pg_port_), "--set",
+        "redis.port=" + std::to_string(redis_port_), "--set",
+        "processor.metrics_port=" + std::to_string(processor_port_), "--set",
+        "delivery.metrics_port=" + std::to_string(workers_port_), "--set",
+        "dr_agent.metrics_port=" + std::to_string(agent_port_),
+        // Only the backups this suite takes: the dr-agent stays idle.
+        "--set", "backup.full_schedule=off", "--set", "backup.incr_schedule=off"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, "", timeout);
   }
@@ -129,7 +133,8 @@ class BackupRestoreTest : public ::testing::Test {
   }
 
   static inline std::string home_;
-  static inline int api_port_ = 0, pg_port_ = 0, redis_port_ = 0;
+  static inline int api_port_ = 0, pg_port_ = 0, redis_port_ = 0, processor_port_ = 0,
+                    workers_port_ = 0, agent_port_ = 0;
   static inline std::string base_backup_repo1_, base_backup_repo2_;
   static inline std::error_code ec_;
   std::vector<std::string> instances_;

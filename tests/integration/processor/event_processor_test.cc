@@ -39,7 +39,6 @@ class EventProcessorTest : public ::testing::Test {
   std::unique_ptr<EventProcessor> NewProcessor() {
     EventProcessorOptions o;
     o.processor_id = "test";
-    o.dsn = dsn_;
     metrics_ = std::make_unique<MetricsRegistry>();
     auto p = std::make_unique<EventProcessor>(*pool_, o, log_, *metrics_, clock_);
     Status s = p->Start();

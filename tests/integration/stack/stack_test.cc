@@ -31,6 +31,7 @@ class StackTest : public ::testing::Test {
     metrics_port_ = testing::FreePort();
     redis_port_ = testing::FreePort();
     processor_port_ = testing::FreePort();
+    agent_port_ = testing::FreePort();
   }
   static void TearDownTestSuite() {
     (void)Auri({"down"}, seconds(120));
@@ -51,7 +52,13 @@ class StackTest : public ::testing::Test {
                                      "--set",
                                      "processor.metrics_port=" + std::to_string(processor_port_),
                                      "--set",
-                                     "delivery.metrics_port=" + std::to_string(metrics_port_)};
+                                     "delivery.metrics_port=" + std::to_string(metrics_port_),
+                                     "--set",
+                                     "dr_agent.metrics_port=" + std::to_string(agent_port_),
+                                     "--set",
+                                     "backup.full_schedule=off",
+                                     "--set",
+                                     "backup.incr_schedule=off"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, "", timeout);
   }
@@ -84,7 +91,7 @@ class StackTest : public ::testing::Test {
   }
 
   static std::string home_;
-  static int api_port_, pg_port_, redis_port_, processor_port_, metrics_port_;
+  static int api_port_, pg_port_, redis_port_, processor_port_, metrics_port_, agent_port_;
 };
 
 std::string StackTest::home_;
@@ -93,6 +100,7 @@ int StackTest::pg_port_ = 0;
 int StackTest::redis_port_ = 0;
 int StackTest::processor_port_ = 0;
 int StackTest::metrics_port_ = 0;
+int StackTest::agent_port_ = 0;
 
 TEST_F(StackTest, UpPrintsTheUrlAndACurlAndReportsHealthy) {
   auto r = Auri({"up"}, seconds(120));
@@ -128,7 +136,7 @@ TEST_F(StackTest, StatusJsonListsEveryComponentHealthy) {
     EXPECT_TRUE(c["healthy"].get<bool>()) << c.dump();
   }
   EXPECT_EQ(names, (std::vector<std::string>{"postgres", "redis", "api-gateway", "event-processor",
-                                             "action-workers"}));
+                                             "action-workers", "dr-agent"}));
 }
 
 TEST_F(StackTest, KilledComponentIsRestartedBySupervisor) {

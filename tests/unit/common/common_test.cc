@@ -119,6 +119,17 @@ TEST(MetricsTest, RendersCountersAndHistogramsInExpositionFormat) {
   EXPECT_NE(text.find("auri_test_gauge 7"), std::string::npos);
 }
 
+TEST(MetricsTest, GaugeFamilyRendersOneSeriesPerLabelSet) {
+  MetricsRegistry registry;
+  registry.AddGaugeFamily("auri_test_lag_bytes", "Lag per repository.", {"repo"}, [] {
+    return MetricsRegistry::LabelledValues{{{"1"}, 0}, {{"2"}, 4096}};
+  });
+  std::string text = registry.Render();
+  EXPECT_NE(text.find("# TYPE auri_test_lag_bytes gauge"), std::string::npos) << text;
+  EXPECT_NE(text.find("auri_test_lag_bytes{repo=\"1\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("auri_test_lag_bytes{repo=\"2\"} 4096\n"), std::string::npos) << text;
+}
+
 TEST(MetricsTest, ResidentMemoryIsReported) { EXPECT_GT(ProcessResidentBytes(), 1024.0); }
 
 }  // namespace

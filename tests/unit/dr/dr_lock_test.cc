@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <memory>
 #include <string>
+#include <thread>
 
 namespace auri::dr {
 namespace {
@@ -33,6 +35,33 @@ TEST(DrLockTest, ReleasedWhenTheHolderGoes) {
   }
   auto again = DrLock::Acquire(dir, "backup verify");
   EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+TEST(DrLockTest, WaitingAcquireGetsTheLockOnceTheHolderLetsGo) {
+  std::string dir = TempDir();
+  auto first = std::make_unique<Result<DrLock>>(DrLock::Acquire(dir, "dr-agent backup"));
+  ASSERT_TRUE(first->ok());
+  std::string told;
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    first.reset();
+  });
+  auto second = DrLock::AcquireWaiting(dir, "backup create", std::chrono::seconds(10),
+                                       [&](const std::string& m) { told = m; });
+  release.join();
+  EXPECT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_NE(told.find("auri dr-agent backup"), std::string::npos) << told;
+}
+
+TEST(DrLockTest, WaitingAcquireGivesUpAfterItsWait) {
+  std::string dir = TempDir();
+  auto first = DrLock::Acquire(dir, "restore");
+  ASSERT_TRUE(first.ok());
+  auto t0 = std::chrono::steady_clock::now();
+  auto second = DrLock::AcquireWaiting(dir, "backup create", std::chrono::milliseconds(500), {});
+  EXPECT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
 }
 
 }  // namespace

@@ -94,6 +94,24 @@ TEST(PgBackRestConfigTest, ArchiveCommandPushesThroughTheGeneratedConfig) {
             settings.end());
 }
 
+// A restored instance archives before pgbackrest.conf names it (`auri restore --switch`): its
+// cluster, spool and lock paths go on the command line. archive-push refuses pg1-port and
+// pg1-socket-path ("option 'pg-port' not valid for command 'archive-push'", exit 31), which once
+// left a switched instance unable to archive.
+TEST(PgBackRestConfigTest, InstanceArchiveCommandNamesItsOwnPathsAndNoConnectionOptions) {
+  PgBackRestSettings s;
+  s.config_file = "/h/backups/pgbackrest.conf";
+  s.pg_data_dir = "/h/instances/recovered/data";
+  s.pg_port = 40000;
+  s.pg_socket_dir = "/h/instances/recovered/run";
+  s.spool_path = "/h/instances/recovered/spool";
+  s.lock_path = "/h/instances/recovered/lock";
+  EXPECT_EQ(ArchiveCommandFor(s),
+            "/usr/bin/pgbackrest --config=/h/backups/pgbackrest.conf --stanza=auri "
+            "--pg1-path=/h/instances/recovered/data --spool-path=/h/instances/recovered/spool "
+            "--lock-path=/h/instances/recovered/lock archive-push %p");
+}
+
 TEST(RecoveryTimeTest, FormatsForPgBackRestWithMicroseconds) {
   EXPECT_EQ(FormatRecoveryTime(1795653489052465), "2026-11-26 00:38:09.052465+00");
 }

@@ -1,0 +1,178 @@
+#include "dr/status/dr_status.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "dr/verify/verify_backup.h"
+#include "dr/wal_position.h"
+#include "stack/postgres_server.h"
+
+namespace auri::dr {
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// When segment `wal` arrived in a posix repository: the modification time of its file
+// <repo>/archive/<stanza>/<archive id>/<first 16 characters>/<segment>-<sha1>[.ext]. 0 when it
+// cannot be found.
+int64_t ArchivedAtUs(const std::string& repo_path, const std::string& stanza,
+                     const std::string& wal) {
+  namespace fs = std::filesystem;
+  if (wal.size() != 24) return 0;
+  std::error_code ec;
+  int64_t newest = 0;
+  for (const auto& archive_id : fs::directory_iterator(repo_path + "/archive/" + stanza, ec)) {
+    if (!archive_id.is_directory(ec)) continue;
+    fs::path dir = archive_id.path() / wal.substr(0, 16);
+    for (const auto& file : fs::directory_iterator(dir, ec)) {
+      if (file.path().filename().string().rfind(wal, 0) != 0) continue;
+      struct stat st {};
+      if (::stat(file.path().c_str(), &st) != 0) continue;
+      newest = std::max<int64_t>(newest,
+                                 int64_t{st.st_mtim.tv_sec} * 1000000 + st.st_mtim.tv_nsec / 1000);
+    }
+  }
+  return newest;
+}
+
+int64_t BackupStartBytes(const BackupRecord& b) {
+  int64_t start = LsnToBytes(b.lsn_start);
+  return start >= 0 ? start : SegmentStartBytes(b.wal_start);
+}
+
+}  // namespace
+
+Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o) {
+  DrStatus st;
+  st.now_unix_us = NowUs();
+  const double now_s = st.now_unix_us / 1e6;
+  ASSIGN_OR_RETURN(BackupCatalog catalog, engine.List(o.timeout));
+  st.backups = catalog.backups.size();
+
+  // 1. Backups and verifications.
+  std::map<std::pair<int, std::string>, VerificationRecord> verified;
+  for (size_t i = 0; i < o.repo_paths.size(); ++i) {
+    for (auto& [id, v] : ReadVerifications(o.repo_paths[i])) {
+      verified[{static_cast<int>(i) + 1, id}] = v;
+    }
+  }
+  const VerificationRecord* newest_restore_rate = nullptr;
+  const VerificationRecord* newest_replay_rate = nullptr;
+  for (const auto& b : catalog.backups) {
+    if (st.newest.id.empty() || b.stop_unix >= st.newest.stop_unix) st.newest = b;
+    if (b.type == "full")
+      st.newest_full_stop_unix = std::max(st.newest_full_stop_unix, b.stop_unix);
+    if (b.type != "full")
+      st.newest_incr_stop_unix = std::max(st.newest_incr_stop_unix, b.stop_unix);
+    auto it = verified.find({b.repo, b.id});
+    if (it == verified.end()) continue;
+    const VerificationRecord& v = it->second;
+    if (v.state == "failed") ++st.failed_verifications;
+    if (v.state != "passed") continue;
+    if (st.newest_verified.id.empty() || b.stop_unix >= st.newest_verified.stop_unix) {
+      st.newest_verified = b;
+      st.last_verified_at = v.verified_at;
+    }
+    if (v.restore_seconds > 0 && v.restored_bytes > 0 &&
+        (!newest_restore_rate || v.verified_at > newest_restore_rate->verified_at)) {
+      newest_restore_rate = &v;
+    }
+    if (v.recovery_seconds > 0 && v.replayed_wal_bytes > 0 &&
+        (!newest_replay_rate || v.verified_at > newest_replay_rate->verified_at)) {
+      newest_replay_rate = &v;
+    }
+  }
+  if (!st.newest.id.empty()) st.seconds_since_last_backup = now_s - st.newest.stop_unix;
+  if (!st.newest_verified.id.empty()) {
+    st.seconds_since_last_verified_backup = now_s - st.newest_verified.stop_unix;
+  }
+  if (newest_restore_rate) {
+    st.restore_bytes_per_second =
+        newest_restore_rate->restored_bytes / newest_restore_rate->restore_seconds;
+  }
+  if (newest_replay_rate) {
+    st.replay_bytes_per_second =
+        newest_replay_rate->replayed_wal_bytes / newest_replay_rate->recovery_seconds;
+  }
+
+  // 2. The primary's archiver and WAL position.
+  int64_t current_bytes = -1;
+  int64_t segment_bytes = kDefaultWalSegmentBytes;
+  int64_t last_archived_us = 0;
+  auto rows = QueryAdminSql(
+      o.admin_dsn,
+      "SELECT coalesce(last_archived_wal, ''), "
+      "coalesce((extract(epoch FROM last_archived_time) * 1000000)::bigint, 0), failed_count, "
+      "coalesce(last_failed_wal, ''), pg_walfile_name(pg_current_wal_lsn()), "
+      "pg_current_wal_lsn()::text, "
+      "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') "
+      "FROM pg_stat_archiver");
+  if (!o.admin_dsn.empty() && rows.ok() && !rows->empty()) {
+    const auto& r = (*rows)[0];
+    st.primary_reachable = true;
+    st.last_archived_wal = r[0];
+    last_archived_us = std::atoll(r[1].c_str());
+    st.seconds_since_last_archive =
+        last_archived_us > 0 ? (st.now_unix_us - last_archived_us) / 1e6 : -1.0;
+    st.archive_failed_count = std::atoll(r[2].c_str());
+    // Failing: the newest failure is not older than the newest success (compare the log/segment
+    // part only: the timeline changes after a promotion).
+    st.archiving_failing =
+        r[3].size() == 24 && (r[0].size() != 24 || r[3].substr(8) >= r[0].substr(8));
+    st.current_wal = r[4];
+    current_bytes = LsnToBytes(r[5]);
+    if (std::atoll(r[6].c_str()) > 0) segment_bytes = std::atoll(r[6].c_str());
+  }
+
+  // 3. Each repository: how much of the primary's WAL it lacks.
+  int64_t newest_archived_end = -1;
+  for (const auto& repo : catalog.repos) {
+    RepositoryLag lag;
+    lag.repo = repo.repo;
+    lag.ok = repo.ok;
+    lag.message = repo.message;
+    lag.wal_max = repo.wal_max;
+    if (repo.repo >= 1 && repo.repo <= static_cast<int>(o.repo_paths.size())) {
+      lag.path = o.repo_paths[repo.repo - 1];
+    }
+    int64_t end = repo.wal_max.empty() ? -1 : SegmentStartBytes(repo.wal_max, segment_bytes);
+    if (end >= 0) {
+      end += segment_bytes;
+      newest_archived_end = std::max(newest_archived_end, end);
+    }
+    if (end >= 0 && current_bytes >= 0) {
+      lag.lag_bytes = std::max<int64_t>(0, current_bytes - end);
+      if (lag.lag_bytes == 0) {
+        lag.lag_seconds = 0;
+      } else {
+        int64_t at = lag.path.empty() ? 0 : ArchivedAtUs(lag.path, o.stanza, repo.wal_max);
+        if (at == 0) at = last_archived_us;
+        if (at > 0) lag.lag_seconds = std::max(0.0, (st.now_unix_us - at) / 1e6);
+      }
+    }
+    st.repositories.push_back(lag);
+  }
+
+  // 4. Window and predicted RTO (a restore of the newest backup replaying WAL up to now, or up to
+  //    what the repositories hold when the primary is gone).
+  st.window = ComputeWindow(catalog, last_archived_us);
+  if (!st.newest.id.empty()) {
+    int64_t start = BackupStartBytes(st.newest);
+    int64_t end = current_bytes >= 0 ? current_bytes : newest_archived_end;
+    if (start >= 0 && end >= 0) st.wal_since_backup_bytes = std::max<int64_t>(0, end - start);
+    if (st.restore_bytes_per_second > 0 && st.replay_bytes_per_second > 0 &&
+        st.wal_since_backup_bytes >= 0) {
+      st.predicted_rto_seconds = st.newest.size_bytes / st.restore_bytes_per_second +
+                                 st.wal_since_backup_bytes / st.replay_bytes_per_second;
+    }
+  }
+  return st;
+}
+
+}  // namespace auri::dr

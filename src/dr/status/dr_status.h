@@ -1,0 +1,76 @@
+#pragma once
+// CollectDrStatus: the numbers `auri dr status` prints and the dr-agent exports on /metrics (spec
+// 40-dr.md, "DR status and alerts"): how old the newest backup and the newest verified backup
+// are, how much WAL each repository is missing (the RPO exposure if the site were lost now), the
+// restorable window, and the predicted RTO:
+//
+//   predicted RTO = newest backup size ÷ restore rate + WAL since that backup ÷ replay rate
+//
+// where both rates come from the newest verification that measured them (a verification restores
+// a backup into a scratch instance, dr/verify). Until one has run, the prediction is unknown (-1).
+//
+// Every "unknown" number is -1. One `pgbackrest info`, a few queries on the primary, a directory
+// listing per repository: cheap enough to run every few seconds.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "dr/backup_engine.h"
+#include "dr/restore/restore_instance.h"
+
+namespace auri::dr {
+
+struct RepositoryLag {
+  int repo = 0;
+  std::string path;
+  bool ok = false;
+  std::string message;  // the engine's status of the repository
+  std::string wal_max;  // newest WAL segment archived there
+  // WAL the primary has written past the end of wal_max; -1 when the primary or the repository
+  // cannot tell.
+  int64_t lag_bytes = -1;
+  // 0 when lag_bytes is 0; else seconds since wal_max arrived in the repository (the oldest
+  // unarchived write is at most that old). -1 unknown.
+  double lag_seconds = -1;
+};
+
+struct DrStatus {
+  int64_t now_unix_us = 0;
+  size_t backups = 0;
+  BackupRecord newest;  // newest backup (empty id when none)
+  int64_t newest_full_stop_unix = 0;
+  int64_t newest_incr_stop_unix = 0;  // newest diff or incr
+  double seconds_since_last_backup = -1;
+  BackupRecord newest_verified;                    // newest backup with a passed verification
+  std::string last_verified_at;                    // when that verification ran
+  double seconds_since_last_verified_backup = -1;  // age of newest_verified's end
+  int failed_verifications = 0;                    // backups whose latest verification failed
+
+  bool primary_reachable = false;
+  std::string last_archived_wal;
+  std::string current_wal;
+  double seconds_since_last_archive = -1;
+  int64_t archive_failed_count = 0;
+  bool archiving_failing = false;
+  std::vector<RepositoryLag> repositories;
+  RestorableWindow window;
+
+  double restore_bytes_per_second = -1;
+  double replay_bytes_per_second = -1;
+  int64_t wal_since_backup_bytes = -1;
+  double predicted_rto_seconds = -1;
+};
+
+struct DrStatusOptions {
+  std::vector<std::string> repo_paths;  // repo1, repo2 (verification records, archive files)
+  std::string stanza = "auri";
+  std::string admin_dsn;  // the primary; unreachable is reported, not an error
+  std::chrono::milliseconds timeout{60000};
+};
+
+// Errors: those of BackupEngine::List (the repositories cannot be read at all).
+Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& options);
+
+}  // namespace auri::dr

@@ -1,0 +1,374 @@
+// Restores that change the running deployment's database, as an operator runs them against a real
+// `auri up` stack: `auri restore --in-place --force` and `auri restore --as NAME --switch` (spec
+// 40-dr.md, "Restore and point-in-time recovery"; issue 6). While they run, a load loop reads
+// through the API: every answer must be 2xx, or 503 with Retry-After — never a 500, never a
+// dropped connection. Data is created and deleted through the API, like a user would.
+//
+// One stack serves both tests, in order: the in-place restore first (on the original cluster),
+// then the switch (onto a restored instance, which then is the stack's database). ≈ 60 s.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "dr/checklist/http_call.h"
+#include "stack/postgres_server.h"
+#include "stack/process.h"
+#include "stack/stack_state.h"
+#include "tests/integration/harness.h"
+
+namespace auri {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+namespace fs = std::filesystem;
+
+// Reads through the API until stopped, and tallies what came back.
+class LoadLoop {
+ public:
+  LoadLoop(std::string url, std::vector<std::string> headers)
+      : url_(std::move(url)), headers_(std::move(headers)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~LoadLoop() { Stop(); }
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Statuses seen (0 = no HTTP answer), 503s without Retry-After, 2xx after `since`.
+  std::map<long, int> statuses() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return statuses_;
+  }
+  int unavailable_without_retry_after() const { return no_retry_after_.load(); }
+  int successes() const { return successes_.load(); }
+  std::string first_failure() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return first_failure_;
+  }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      auto r = dr::HttpCall("GET", url_, headers_, "", seconds(10));
+      std::lock_guard<std::mutex> lock(mu_);
+      long status = r.ok() ? r->status : 0;
+      ++statuses_[status];
+      if (status >= 200 && status < 300) ++successes_;
+      if (status == 503 && r->Header("retry-after").empty()) ++no_retry_after_;
+      bool bad = status == 0 || status >= 500 && status != 503;
+      if (bad && first_failure_.empty()) {
+        first_failure_ = r.ok() ? std::to_string(status) + " " + r->body : r.status().ToString();
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+
+  const std::string url_;
+  const std::vector<std::string> headers_;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::map<long, int> statuses_;
+  std::atomic<int> no_retry_after_{0};
+  std::atomic<int> successes_{0};
+  std::string first_failure_;
+  std::thread thread_;
+};
+
+class RestoreSwitchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/auri-switch-XXXXXX";
+    home_ = ::mkdtemp(tmpl);
+    ::chmod(home_.c_str(), 0755);
+    for (int* port :
+         {&api_port_, &pg_port_, &redis_port_, &processor_port_, &workers_port_, &agent_port_}) {
+      *port = testing::FreePort();
+    }
+    auto up = Auri({"up"}, seconds(120));
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    ASSERT_EQ(up->exit_code, 0) << up->output;
+
+    // A user, as the issue's story has one: registered through the API.
+    nlohmann::json reg = {{"username", "dr-owner"},
+                          {"email", "dr-owner@example.com"},
+                          {"password", "Corr3ct-Horse-Battery!"}};
+    auto r = dr::HttpCall("POST", Url("/api/v1/auth/register"), {}, reg.dump(), seconds(10));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->status, 201) << r->body;
+    token_ = nlohmann::json::parse(r->body)["token"];
+    auto me = Api("GET", "/api/v1/auth/me");
+    ASSERT_EQ(me.status, 200) << me.body;
+    org_ = me.json["organizations"][0]["id"];
+  }
+
+  static void TearDownTestSuite() {
+    (void)Auri({"down"}, seconds(120));
+    for (const auto& entry : fs::directory_iterator(home_ + "/instances", ec_)) {
+      (void)Auri({"instance", "remove", entry.path().filename().string()}, seconds(60));
+    }
+    std::string cmd = "rm -rf '" + home_ + "'";
+    (void)!std::system(cmd.c_str());
+  }
+
+  static Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
+    std::vector<std::string> argv = {testing::AuriBinary()};
+    for (const std::string& s :
+         {"general.home=" + home_, "api.port=" + std::to_string(api_port_),
+          "postgres.port=" + std::to_string(pg_port_), "redis.port=" + std::to_string(redis_port_),
+          "processor.metrics_port=" + std::to_string(processor_port_),
+          "delivery.metrics_port=" + std::to_string(workers_port_),
+          "dr_agent.metrics_port=" + std::to_string(agent_port_),
+          std::string("backup.full_schedule=off"), std::string("backup.incr_schedule=off"),
+          std::string("auth.argon2=minimum")}) {
+      argv.push_back("--set");
+      argv.push_back(s);
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, "", timeout);
+  }
+
+  static std::string Url(const std::string& path) {
+    return "http://127.0.0.1:" + std::to_string(api_port_) + path;
+  }
+  static std::vector<std::string> AuthHeaders() {
+    return {"Authorization: Bearer " + token_, "X-Organization-ID: " + org_};
+  }
+
+  struct Reply {
+    long status = 0;
+    nlohmann::json json;
+    std::string body;
+  };
+  static Reply Api(const std::string& method, const std::string& path,
+                   const std::string& body = "") {
+    auto r = dr::HttpCall(method, Url(path), AuthHeaders(), body, seconds(10));
+    if (!r.ok()) return {0, nullptr, r.status().ToString()};
+    return {r->status, nlohmann::json::parse(r->body, nullptr, false), r->body};
+  }
+
+  // Creates a trigger through the API and returns its id.
+  static std::string CreateTrigger(const std::string& name) {
+    nlohmann::json t = {
+        {"name", name},
+        {"registry", "reputation"},
+        {"chain_id", 31337},
+        {"conditions", {{{"condition_type", "agent_id_equals"}, {"value", "424242"}}}},
+        {"actions",
+         {{{"action_type", "webhook"}, {"config", {{"url", "http://127.0.0.1:9/unused"}}}}}}};
+    Reply r = Api("POST", "/api/v1/triggers", t.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? r.json["data"].value("id", std::string()) : "";
+  }
+
+  // The last JSON document of a command's output (progress lines go to stderr, merged before it).
+  static nlohmann::json JsonOf(const std::string& output) {
+    size_t start = output.rfind('{', 0) == 0 ? 0 : output.find("\n{");
+    size_t end = output.rfind("\n}");
+    if (start == std::string::npos || end == std::string::npos) return nullptr;
+    if (start > 0) ++start;
+    return nlohmann::json::parse(output.substr(start, end + 2 - start), nullptr, false);
+  }
+
+  static std::string AdminDsn(int port) {
+    return "host=127.0.0.1 port=" + std::to_string(port) +
+           " user=postgres dbname=auri connect_timeout=5";
+  }
+  static std::string Scalar(const std::string& dsn, const std::string& sql) {
+    auto rows = QueryAdminSql(dsn, sql);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() && !rows->empty() ? (*rows)[0][0] : "";
+  }
+  // The database server's clock right now, RFC 3339 (a restore target after what was committed).
+  static std::string ServerNow(int port) {
+    return Scalar(AdminDsn(port),
+                  "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  }
+
+  static ComponentState Component(const std::string& name) {
+    auto s = ReadStackState(home_ + "/run/stack.json");
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) {
+      for (const auto& c : s->components) {
+        if (c.name == name) return c;
+      }
+    }
+    return {};
+  }
+
+  // Waits (bounded) until the API answers a read with 200 again.
+  static bool WaitForApi(milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Api("GET", "/api/v1/triggers?limit=1").status == 200) return true;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return false;
+  }
+
+  static void ExpectNoFailedRequests(const LoadLoop& load) {
+    auto statuses = load.statuses();
+    std::string seen;
+    for (const auto& [status, n] : statuses) {
+      seen += std::to_string(status) + "×" + std::to_string(n) + " ";
+      EXPECT_TRUE((status >= 200 && status < 300) || status == 503)
+          << "HTTP " << status << " seen " << n << " times; first: " << load.first_failure();
+    }
+    EXPECT_EQ(load.unavailable_without_retry_after(), 0) << seen;
+    EXPECT_GT(load.successes(), 10) << seen;
+    std::cerr << "[ load    ] " << seen << "\n";
+  }
+
+  static inline std::string home_, token_, org_;
+  static inline int api_port_ = 0, pg_port_ = 0, redis_port_ = 0, processor_port_ = 0,
+                    workers_port_ = 0, agent_port_ = 0;
+  static inline std::error_code ec_;
+};
+
+TEST_F(RestoreSwitchTest, InPlaceRestoreWithForceRestoresTheTargetWhileTheApiAnswers2xxOr503) {
+  std::string kept = CreateTrigger("kept by the in-place restore");
+  auto backup = Auri({"backup", "create", "--label", "before-in-place"}, seconds(300));
+  ASSERT_TRUE(backup.ok());
+  ASSERT_EQ(backup->exit_code, 0) << backup->output;
+  std::string target = ServerNow(pg_port_);
+  ASSERT_TRUE(ExecuteAdminSql(AdminDsn(pg_port_), "SELECT pg_switch_wal()").ok());
+  std::string lost = CreateTrigger("written after the target");
+  ASSERT_FALSE(kept.empty());
+  ASSERT_FALSE(lost.empty());
+
+  // Without --force it is refused, and nothing is touched.
+  auto refused = Auri({"restore", "--in-place", "--time", target}, seconds(60));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->exit_code, 4) << refused->output;
+  EXPECT_EQ(Api("GET", "/api/v1/triggers/" + lost).status, 200);
+
+  LoadLoop load(Url("/api/v1/triggers?limit=5"), AuthHeaders());
+  auto r = Auri({"restore", "--in-place", "--force", "--time", target, "--json"}, seconds(300));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_TRUE(WaitForApi(seconds(30)));
+  std::this_thread::sleep_for(milliseconds(300));  // a few reads after the restore, too
+  load.Stop();
+  ExpectNoFailedRequests(load);
+
+  nlohmann::json doc = JsonOf(r->output);
+  ASSERT_TRUE(doc.is_object()) << r->output;
+  EXPECT_EQ(doc["supervised"], true);
+  EXPECT_EQ(doc["integrity"]["passed"], true) << r->output;
+  // The replaced data directory is kept, beside the new one.
+  std::string aside = doc.value("moved_aside", "");
+  EXPECT_NE(aside.find(home_ + "/postgres/data.before-restore-"), std::string::npos) << aside;
+  EXPECT_TRUE(fs::exists(aside + "/PG_VERSION")) << aside;
+
+  EXPECT_EQ(Api("GET", "/api/v1/triggers/" + kept).status, 200);
+  EXPECT_EQ(Api("GET", "/api/v1/triggers/" + lost).status, 404);
+  // Still the stack's PostgreSQL on its port, supervised, and writable.
+  ComponentState pg = Component("postgres");
+  EXPECT_EQ(pg.port, pg_port_);
+  EXPECT_EQ(pg.pid, ReadyPostmasterPid(home_ + "/postgres/data"));
+  EXPECT_FALSE(CreateTrigger("written after the in-place restore").empty());
+}
+
+TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) {
+  // The issue's "new user" story: data, a labelled backup, a mistaken delete, a point-in-time
+  // restore into a new instance with --switch — and the data is back, served by the same
+  // processes.
+  std::string important = CreateTrigger("important");
+  ASSERT_FALSE(important.empty());
+  auto backup = Auri({"backup", "create", "--label", "pre-migration"}, seconds(300));
+  ASSERT_TRUE(backup.ok());
+  ASSERT_EQ(backup->exit_code, 0) << backup->output;
+  auto list = Auri({"backup", "list"}, seconds(60));
+  ASSERT_TRUE(list.ok());
+  EXPECT_NE(list->output.find("pre-migration"), std::string::npos) << list->output;
+
+  std::string before_delete = ServerNow(pg_port_);
+  Reply deleted = Api("DELETE", "/api/v1/triggers/" + important);
+  ASSERT_EQ(deleted.status, 204) << deleted.body;
+  ASSERT_EQ(Api("GET", "/api/v1/triggers/" + important).status, 404);
+
+  pid_t gateway = Component("api-gateway").pid;
+  pid_t processor = Component("event-processor").pid;
+  pid_t workers = Component("action-workers").pid;
+  LoadLoop load(Url("/api/v1/triggers?limit=5"), AuthHeaders());
+  auto r = Auri({"restore", "--as", "recovered", "--time", before_delete, "--switch", "--json"},
+                seconds(300));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  std::this_thread::sleep_for(milliseconds(500));  // reads after the switch, too
+  load.Stop();
+  ExpectNoFailedRequests(load);
+
+  nlohmann::json doc = JsonOf(r->output);
+  ASSERT_TRUE(doc.is_object()) << r->output;
+  EXPECT_EQ(doc["verify"]["passed"], true) << doc["verify"].dump(2);
+  int port = doc["switch"].value("port", 0);
+  ASSERT_GT(port, 0) << r->output;
+  ASSERT_NE(port, pg_port_);
+
+  // The data is back, served by the same processes (no restart).
+  EXPECT_EQ(Api("GET", "/api/v1/triggers/" + important).status, 200);
+  EXPECT_EQ(Component("api-gateway").pid, gateway);
+  EXPECT_EQ(Component("event-processor").pid, processor);
+  EXPECT_EQ(Component("action-workers").pid, workers);
+
+  // Writes land in the restored instance; the old primary is stopped, its data kept.
+  std::string written = CreateTrigger("written after the switch");
+  ASSERT_FALSE(written.empty());
+  EXPECT_EQ(Scalar(AdminDsn(port), "SELECT count(*) FROM triggers WHERE id = '" + written + "'"),
+            "1");
+  EXPECT_FALSE(PostgresAcceptsConnections("127.0.0.1", pg_port_, 1));
+  EXPECT_TRUE(fs::exists(home_ + "/postgres/data/PG_VERSION"));
+
+  // The stack's idea of its PostgreSQL is the restored instance.
+  ComponentState pg = Component("postgres");
+  EXPECT_EQ(pg.port, port);
+  EXPECT_EQ(pg.pid, ReadyPostmasterPid(home_ + "/instances/recovered/data"));
+  auto status = Auri({"status", "--json"}, seconds(30));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->exit_code, 0) << status->output;
+
+  // Its new timeline reaches the repositories (history file first), so it can be restored too.
+  std::string timeline = Scalar(AdminDsn(port), "SELECT timeline_id FROM pg_control_checkpoint()");
+  char history[32];
+  std::snprintf(history, sizeof history, "%08X.history", std::atoi(timeline.c_str()));
+  bool archived = false;
+  for (auto deadline = std::chrono::steady_clock::now() + seconds(30);
+       !archived && std::chrono::steady_clock::now() < deadline;) {
+    for (const auto& e : fs::recursive_directory_iterator(home_ + "/backups/repo1/archive", ec_)) {
+      archived = archived || e.path().filename().string().rfind(history, 0) == 0;
+    }
+    if (!archived) std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_TRUE(archived) << history << " not in repo1";
+  // `auri verify` ran during the switch; its probe cleanup leaves the database consistent.
+  auto check = Auri({"dr", "check"}, seconds(120));
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->exit_code, 0) << check->output;
+
+  // The active instance cannot be removed; `auri down` stops it, `auri up` brings it back.
+  auto remove = Auri({"instance", "remove", "recovered"}, seconds(30));
+  ASSERT_TRUE(remove.ok());
+  EXPECT_EQ(remove->exit_code, 4) << remove->output;
+  auto down = Auri({"down"}, seconds(120));
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->exit_code, 0) << down->output;
+  EXPECT_FALSE(fs::exists(home_ + "/instances/recovered/data/postmaster.pid"));
+  EXPECT_FALSE(PostgresAcceptsConnections("127.0.0.1", port, 1));
+  auto up = Auri({"up"}, seconds(120));
+  ASSERT_TRUE(up.ok());
+  ASSERT_EQ(up->exit_code, 0) << up->output;
+  EXPECT_EQ(Component("postgres").port, port);
+  EXPECT_EQ(Api("GET", "/api/v1/triggers/" + important).status, 200);
+  EXPECT_EQ(Api("GET", "/api/v1/triggers/" + written).status, 200);
+}
+
+}  // namespace
+}  // namespace auri
