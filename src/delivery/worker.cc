@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "delivery/action_config.h"
 #include "delivery/http_dispatcher.h"
 #include "delivery/render.h"
 #include "delivery/retry_policy.h"
@@ -132,8 +133,12 @@ struct Worker::State {
     auto values = ValuesFromEvent(job.event_data, job.trigger_id, job.trigger_name);
     if (!values.ok()) return Permanent(job, values.status());
     Ready ready;
-    if (job.action_type == "telegram") {
-      auto config = ParseTelegramJobConfig(job.config);
+    // The snapshot is parsed by the same parser that accepted it when the action was saved;
+    // unknown placeholder names render empty (spec: rejected when saved, not when run).
+    std::optional<ActionType> type = ParseActionType(job.action_type);
+    if (!type) return Permanent(job, InvalidArgument("unknown action type " + job.action_type));
+    if (*type == ActionType::kTelegram) {
+      auto config = ParseTelegramConfig(job.config, nullptr, UnknownPlaceholders::kRenderEmpty);
       if (!config.ok()) return Permanent(job, config.status());
       auto token = deps.telegram_token();
       if (!token.ok()) {
@@ -146,7 +151,7 @@ struct Worker::State {
       ready.request = std::move(request).value();
       ready.telegram_chat = config->chat_id;
     } else {
-      auto config = ParseWebhookJobConfig(job.config);
+      auto config = ParseWebhookConfig(job.config, nullptr, UnknownPlaceholders::kRenderEmpty);
       if (!config.ok()) return Permanent(job, config.status());
       auto keys = deps.signing_keys();
       if (!keys.ok()) return Permanent(job, keys.status());
