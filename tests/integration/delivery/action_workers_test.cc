@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -324,12 +325,21 @@ TEST_F(ActionWorkersTest, TelegramMessageIsSentWithEscapedValues) {
 }
 
 // Against telegram-test-api (an npm Telegram Bot API emulator, installed by scripts/install-deps):
-// the message the emulator stored for the bot is exactly the escaped text.
+// the message the emulator stored for the bot is exactly the escaped text. Skipped when the
+// emulator is not installed, except with AURI_REQUIRE_TELEGRAM_EMULATOR=1 (set by `make test` and
+// so by CI), where a missing emulator fails the test instead of hiding it.
 TEST_F(ActionWorkersTest, TelegramMessageReachesTheTelegramTestApiEmulator) {
   std::string dir = std::string(AURI_SOURCE_DIR) + "/tests/integration/delivery/telegram-test-api";
   if (::access((dir + "/node_modules/telegram-test-api").c_str(), F_OK) != 0 ||
       ::access("/usr/bin/node", X_OK) != 0) {
-    GTEST_SKIP() << "telegram-test-api is not installed: run scripts/install-deps";
+    const char* required = std::getenv("AURI_REQUIRE_TELEGRAM_EMULATOR");
+    if (required != nullptr && std::string(required) == "1") {
+      FAIL() << "telegram-test-api is not installed (" << dir
+             << "/node_modules, /usr/bin/node) and AURI_REQUIRE_TELEGRAM_EMULATOR=1; "
+                "hint: run scripts/install-deps base";
+    }
+    GTEST_SKIP() << "telegram-test-api is not installed: run scripts/install-deps base "
+                    "(AURI_REQUIRE_TELEGRAM_EMULATOR=1 turns this skip into a failure)";
   }
   int port = FreePort();
   SpawnOptions spawn;
