@@ -286,6 +286,38 @@ TEST_F(ActionWorkersTest, InvalidConfigBecomesDeadLetterWithResultRow) {
             std::string::npos);
 }
 
+// Regression: the first KiB of a response is kept in the result row; cut inside a UTF-8 character
+// (or binary, with NUL bytes) it used to make the outcome write fail, so the job was delivered
+// again after every lease expiry.
+TEST_F(ActionWorkersTest, ResponseExcerptThatIsNotValidTextIsStoredRepaired) {
+  HttpReceiver receiver([](const ReceivedRequest&, int) {
+    ReceiverResponse r;
+    r.body = std::string(1023, 'a') + "\xC3\xA9 tail" + std::string("\0\xFF", 2);
+    return r;
+  });
+  HttpReceiver binary([](const ReceivedRequest&, int) {
+    ReceiverResponse r;
+    r.body = std::string(
+        "ok\0\xFF\xFE"
+        "end",
+        8);
+    return r;
+  });
+  std::string cut = InsertJob({{"url", receiver.Url()}});
+  std::string nul = InsertJob({{"url", binary.Url()}});
+  StartWorker();
+  ASSERT_TRUE(WaitForStatus(cut, "succeeded", seconds(10))) << JobField(cut, "last_error");
+  ASSERT_TRUE(WaitForStatus(nul, "succeeded", seconds(10))) << JobField(nul, "last_error");
+  EXPECT_EQ(
+      QueryValue(dsn_, "SELECT response_excerpt FROM action_results WHERE job_id = '" + cut + "'"),
+      std::string(1023, 'a') + "\xEF\xBF\xBD");
+  EXPECT_EQ(
+      QueryValue(dsn_, "SELECT response_excerpt FROM action_results WHERE job_id = '" + nul + "'"),
+      "ok\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+      "end");
+  EXPECT_EQ(receiver.Count(), 1u);
+}
+
 TEST_F(ActionWorkersTest, ReplayMakesADeadLetterPendingAndItIsDeliveredAgain) {
   std::atomic<int> fail{1};
   HttpReceiver receiver([&](const ReceivedRequest&, int) {
