@@ -213,6 +213,9 @@ int RunActionWorkers(const CliContext& ctx) {
   pool_options.dsn = ServiceDatabaseDsn(c, &store.value());
   pool_options.size = 4;
   pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
+  // Claims, leases and outcomes may be lost in a database crash: the jobs then run again with
+  // the same id (at least once), so these commits need not wait for the disk.
+  pool_options.synchronous_commit = false;
   ConnectionPool pool(pool_options);
   DatabaseUrlWatcher database_url(&store.value(), {&pool}, ctx.log);
 

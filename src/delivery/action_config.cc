@@ -26,7 +26,7 @@ bool IsTokenChar(char c) {
 }
 
 bool IsForbiddenHeader(std::string_view name) {
-  static constexpr std::array<std::string_view, 13> kForbidden = {"host",
+  static constexpr std::array<std::string_view, 14> kForbidden = {"host",
                                                                   "content-length",
                                                                   "transfer-encoding",
                                                                   "connection",
@@ -35,6 +35,7 @@ bool IsForbiddenHeader(std::string_view name) {
                                                                   "te",
                                                                   "trailer",
                                                                   "content-type",
+                                                                  "user-agent",
                                                                   "idempotency-key",
                                                                   "webhook-id",
                                                                   "webhook-timestamp",
@@ -66,13 +67,14 @@ void RefuseUnknownKeys(const json& config, std::initializer_list<std::string_vie
   }
 }
 
-void CheckTemplate(std::string_view text, const std::string& field, FieldErrors* errors) {
-  Result<ParsedTemplate> parsed = ParseTemplate(text);
+void CheckTemplate(std::string_view text, const std::string& field, UnknownPlaceholders unknown,
+                   FieldErrors* errors) {
+  Result<ParsedTemplate> parsed = ParseTemplate(text, unknown);
   if (!parsed.ok()) errors->push_back({field, parsed.status().message()});
 }
 
 // The url rules at the top of action_config.h.
-void CheckUrl(const std::string& url, FieldErrors* errors) {
+void CheckUrl(const std::string& url, UnknownPlaceholders unknown, FieldErrors* errors) {
   const std::string field = "config.url";
   if (url.size() > kMaxWebhookUrlBytes) {
     errors->push_back({field, "must be at most " + std::to_string(kMaxWebhookUrlBytes) + " bytes"});
@@ -156,26 +158,25 @@ void CheckUrl(const std::string& url, FieldErrors* errors) {
       return;
     }
   }
-  CheckTemplate(url, field, errors);
+  CheckTemplate(url, field, unknown, errors);
 }
 
 // Every string of a JSON body template (keys and values) must be a valid template.
-void CheckBodyStrings(const json& value, FieldErrors* errors, int depth) {
+void CheckBodyStrings(const json& value, UnknownPlaceholders unknown, FieldErrors* errors,
+                      int depth) {
   if (depth > 32) {
     errors->push_back({"config.body", "is nested more than 32 levels deep"});
     return;
   }
   if (value.is_string()) {
-    Result<ParsedTemplate> parsed = ParseTemplate(value.get_ref<const std::string&>());
-    if (!parsed.ok()) errors->push_back({"config.body", parsed.status().message()});
+    CheckTemplate(value.get_ref<const std::string&>(), "config.body", unknown, errors);
   } else if (value.is_object()) {
     for (const auto& [key, member] : value.items()) {
-      Result<ParsedTemplate> parsed = ParseTemplate(key);
-      if (!parsed.ok()) errors->push_back({"config.body", parsed.status().message()});
-      CheckBodyStrings(member, errors, depth + 1);
+      CheckTemplate(key, "config.body", unknown, errors);
+      CheckBodyStrings(member, unknown, errors, depth + 1);
     }
   } else if (value.is_array()) {
-    for (const json& item : value) CheckBodyStrings(item, errors, depth + 1);
+    for (const json& item : value) CheckBodyStrings(item, unknown, errors, depth + 1);
   }
 }
 
@@ -195,7 +196,8 @@ std::optional<ActionType> ParseActionType(std::string_view name) {
   return std::nullopt;
 }
 
-Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErrors* errors) {
+Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErrors* errors,
+                                         UnknownPlaceholders unknown) {
   FieldErrors found;
   WebhookConfig out;
   std::optional<json> config = ParseObject(config_json, &found);
@@ -210,7 +212,7 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
       found.push_back({"config.url", "must be a string"});
     } else {
       out.url = url->get<std::string>();
-      CheckUrl(out.url, &found);
+      CheckUrl(out.url, unknown, &found);
     }
     if (auto method = config->find("method"); method != config->end() && !method->is_null()) {
       static constexpr std::array<std::string_view, 5> kMethods = {"POST", "PUT", "PATCH", "GET",
@@ -260,7 +262,7 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
             continue;
           }
           size_t before = found.size();
-          CheckTemplate(text, field, &found);
+          CheckTemplate(text, field, unknown, &found);
           if (found.size() == before) out.headers.emplace_back(name, text);
         }
       }
@@ -274,7 +276,7 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
           found.push_back({"config.body", "must be at most " + std::to_string(kMaxTemplateBytes) +
                                               " bytes as JSON"});
         } else {
-          CheckBodyStrings(*body, &found, 0);
+          CheckBodyStrings(*body, unknown, &found, 0);
           out.body_json = std::move(text);
         }
       }
@@ -318,7 +320,8 @@ Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json, FieldErro
   return out;
 }
 
-Result<TelegramConfig> ParseTelegramConfig(std::string_view config_json, FieldErrors* errors) {
+Result<TelegramConfig> ParseTelegramConfig(std::string_view config_json, FieldErrors* errors,
+                                           UnknownPlaceholders unknown) {
   FieldErrors found;
   TelegramConfig out;
   std::optional<json> config = ParseObject(config_json, &found);
@@ -349,7 +352,7 @@ Result<TelegramConfig> ParseTelegramConfig(std::string_view config_json, FieldEr
       found.push_back({"config.message_template", "must be a non-empty string"});
     } else {
       out.message_template = message->get<std::string>();
-      CheckTemplate(out.message_template, "config.message_template", &found);
+      CheckTemplate(out.message_template, "config.message_template", unknown, &found);
     }
     if (auto mode = config->find("parse_mode"); mode != config->end() && !mode->is_null()) {
       std::string_view m = mode->is_string() ? std::string_view(mode->get_ref<const std::string&>())

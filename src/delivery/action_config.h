@@ -1,8 +1,9 @@
 #pragma once
 // Configuration of trigger actions (spec 30-delivery.md, "webhook (alias rest)", "telegram"):
-// parsed and checked in one place, so the API refuses at write time (400 with field details)
-// exactly what the delivery workers could not execute later, and the workers read the same
-// structures from the job's config snapshot.
+// the one parser of action configs. The API parses with it when an action is saved (400 with field
+// details) and the delivery workers parse a job's config snapshot with it when the job runs, so
+// the workers execute exactly what the API accepted; a snapshot the parser refuses (written around
+// the API, e.g. by SQL) makes the job dead with the same message.
 //
 // Rules decided here (docs/decisions.md, "Triggers API"):
 //   * Unknown config keys are refused (a typo such as "timeout" must not silently fall back to a
@@ -13,8 +14,8 @@
 //   * headers: ≤ 20; names are RFC 9110 tokens of ≤ 256 characters; values ≤ 1024 bytes without
 //     control characters (tab allowed), may contain placeholders. Refused names (any case): the
 //     ones the transport owns (Host, Content-Length, Transfer-Encoding, Connection, Keep-Alive,
-//     Upgrade, TE, Trailer, Proxy-*), and the ones Auri sets itself (Content-Type, Idempotency-Key,
-//     webhook-id, webhook-timestamp, webhook-signature, X-Auri-*).
+//     Upgrade, TE, Trailer, Proxy-*), and the ones Auri sets itself (Content-Type, User-Agent,
+//     Idempotency-Key, webhook-id, webhook-timestamp, webhook-signature, X-Auri-*).
 //   * body: a JSON object or array whose strings (keys and values) are templates; serialized
 //     ≤ 4096 bytes. Absent: the default body (the whole event plus trigger id/name).
 //   * Field names in errors are "config", "config.<key>", "config.headers.<name>",
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "delivery/template.h"
 #include "pipeline/field_error.h"
 
 namespace auri::delivery {
@@ -64,12 +66,16 @@ struct TelegramConfig {
 };
 
 // Parses `config_json` (a JSON object as text) with the rules at the top of this file, filling
-// defaults. On failure returns kInvalidArgument ("invalid webhook config: <field>: <message>...")
+// defaults. `unknown` says what a template naming an unknown placeholder is: an error when an
+// action is saved (kReject, the default), an empty value when a job runs (kRenderEmpty, see
+// template.h). On failure returns kInvalidArgument ("invalid webhook config: <field>: <message>")
 // and appends one FieldError per problem to `errors` when it is not null.
-Result<WebhookConfig> ParseWebhookConfig(std::string_view config_json,
-                                         pipeline::FieldErrors* errors = nullptr);
-Result<TelegramConfig> ParseTelegramConfig(std::string_view config_json,
-                                           pipeline::FieldErrors* errors = nullptr);
+Result<WebhookConfig> ParseWebhookConfig(
+    std::string_view config_json, pipeline::FieldErrors* errors = nullptr,
+    UnknownPlaceholders unknown = UnknownPlaceholders::kReject);
+Result<TelegramConfig> ParseTelegramConfig(
+    std::string_view config_json, pipeline::FieldErrors* errors = nullptr,
+    UnknownPlaceholders unknown = UnknownPlaceholders::kReject);
 
 // What the API calls on POST/PUT of an action: `action_type` is checked too (field
 // "action_type"), then the config of that type.

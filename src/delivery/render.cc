@@ -1,6 +1,5 @@
 #include "delivery/render.h"
 
-#include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -48,143 +47,56 @@ Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_
   return values;
 }
 
-std::string EscapeMarkdownV2(std::string_view text) {
-  // Telegram Bot API, "MarkdownV2 style": these characters must be escaped with a backslash.
-  static constexpr std::string_view kSpecial = "_*[]()~`>#+-=|{}.!\\";
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (char c : text) {
-    if (kSpecial.find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
+std::function<std::optional<std::string>(std::string_view)> LookupIn(const TemplateValues& values) {
+  return [&values](std::string_view name) -> std::optional<std::string> {
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second.text;
+  };
 }
 
-// If `text` is exactly one placeholder, its name; else empty.
-std::string_view SolePlaceholder(std::string_view text) {
-  if (text.size() < 5 || text.substr(0, 2) != "{{" || text.substr(text.size() - 2) != "}}") {
-    return {};
-  }
-  std::string_view inner = text.substr(2, text.size() - 4);
-  if (inner.find("{{") != std::string_view::npos || inner.find("}}") != std::string_view::npos) {
-    return {};
-  }
-  return Trim(inner);
-}
-
-Status RenderNode(json& node, const TemplateValues& values) {
+Result<json> RenderNode(const json& node, const TemplateValues& values) {
   if (node.is_string()) {
-    std::string text = node.get<std::string>();
-    if (std::string_view name = SolePlaceholder(text); !name.empty()) {
-      auto it = values.find(name);
-      if (it == values.end()) {
-        node = "";
-      } else if (it->second.is_number) {
-        node = json::parse(it->second.text, nullptr, false);
-      } else {
-        node = it->second.text;
-      }
-      return Status::Ok();
+    ASSIGN_OR_RETURN(ParsedTemplate parsed, ParseTemplate(node.get_ref<const std::string&>(),
+                                                          UnknownPlaceholders::kRenderEmpty));
+    if (parsed.IsSinglePlaceholder()) {
+      auto it = values.find(parsed.parts[0].text);
+      if (it == values.end()) return json("");
+      if (it->second.is_number) return json::parse(it->second.text, nullptr, false);
+      return json(it->second.text);
     }
-    ASSIGN_OR_RETURN(std::string rendered, RenderText(text, values, Escape::kNone));
-    node = std::move(rendered);
-    return Status::Ok();
+    ASSIGN_OR_RETURN(std::string text,
+                     RenderTemplate(parsed, LookupIn(values), TemplateEscape::kNone));
+    return json(std::move(text));
   }
-  if (node.is_object() || node.is_array()) {
-    for (auto& child : node) RETURN_IF_ERROR(RenderNode(child, values));
+  if (node.is_object()) {
+    json out = json::object();
+    for (const auto& [key, member] : node.items()) {
+      // Keys are templates too (action_config validates them as such).
+      ASSIGN_OR_RETURN(std::string rendered_key, RenderText(key, values, TemplateEscape::kNone));
+      ASSIGN_OR_RETURN(out[rendered_key], RenderNode(member, values));
+    }
+    return out;
   }
-  return Status::Ok();
+  if (node.is_array()) {
+    json out = json::array();
+    for (const json& item : node) {
+      ASSIGN_OR_RETURN(json rendered, RenderNode(item, values));
+      out.push_back(std::move(rendered));
+    }
+    return out;
+  }
+  return node;
 }
 
 }  // namespace
 
-Result<std::string> RenderText(std::string_view text, const TemplateValues& values, Escape escape) {
-  if (text.size() > kMaxTemplateBytes) {
-    return InvalidArgument("template is " + std::to_string(text.size()) +
-                           " bytes; at most 4096 are allowed");
-  }
-  std::string out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t open = text.find("{{", pos);
-    if (open == std::string_view::npos) {
-      out.append(text.substr(pos));
-      break;
-    }
-    out.append(text.substr(pos, open - pos));
-    size_t close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) return InvalidArgument("template has an unclosed {{");
-    std::string_view name = Trim(text.substr(open + 2, close - open - 2));
-    if (auto it = values.find(name); it != values.end()) {
-      switch (escape) {
-        case Escape::kNone:
-          out += it->second.text;
-          break;
-        case Escape::kMarkdownV2:
-          out += EscapeMarkdownV2(it->second.text);
-          break;
-        case Escape::kHtml:
-          out += EscapeHtml(it->second.text);
-          break;
-        case Escape::kUrl:
-          out += PercentEncode(it->second.text);
-          break;
-      }
-    }
-    pos = close + 2;
-  }
-  if (out.size() > kMaxTemplateBytes) {
-    return InvalidArgument("rendered template is " + std::to_string(out.size()) +
-                           " bytes; at most 4096 are allowed");
-  }
-  return out;
+Result<std::string> RenderText(std::string_view text, const TemplateValues& values,
+                               TemplateEscape escape) {
+  ASSIGN_OR_RETURN(ParsedTemplate parsed, ParseTemplate(text, UnknownPlaceholders::kRenderEmpty));
+  return RenderTemplate(parsed, LookupIn(values), escape);
 }
 
 Result<std::string> RenderJsonBody(std::string_view body_json, std::string_view event_json,
@@ -200,15 +112,15 @@ Result<std::string> RenderJsonBody(std::string_view body_json, std::string_view 
   }
   if (body_json.size() > kMaxTemplateBytes) {
     return InvalidArgument("body template is " + std::to_string(body_json.size()) +
-                           " bytes; at most 4096 are allowed");
+                           " bytes; at most " + std::to_string(kMaxTemplateBytes) + " are allowed");
   }
   json body = json::parse(body_json, nullptr, false);
   if (body.is_discarded()) return InvalidArgument("body template is not valid JSON");
-  RETURN_IF_ERROR(RenderNode(body, values));
-  std::string out = body.dump();
+  ASSIGN_OR_RETURN(json rendered, RenderNode(body, values));
+  std::string out = rendered.dump();
   if (out.size() > kMaxTemplateBytes) {
-    return InvalidArgument("rendered body is " + std::to_string(out.size()) +
-                           " bytes; at most 4096 are allowed");
+    return InvalidArgument("rendered body is " + std::to_string(out.size()) + " bytes; at most " +
+                           std::to_string(kMaxTemplateBytes) + " are allowed");
   }
   return out;
 }

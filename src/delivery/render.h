@@ -1,13 +1,17 @@
 #pragma once
-// Rendering action templates at delivery time (spec 30-delivery.md, "Templates"): `{{name}}`
-// placeholders filled from the event snapshot, escaped for where they land. Placeholder NAMES are
-// validated when an action is saved (template.h, another module); here an unknown name simply
-// renders empty like a missing value, so a job snapshot from an older version still delivers.
+// Rendering action templates when a job runs (spec 30-delivery.md, "Templates"): the values of one
+// job (its event snapshot and trigger), filled into templates of the one template model
+// (template.h). Names are parsed with UnknownPlaceholders::kRenderEmpty: the spec rejects unknown
+// names when an action is saved, not when it runs, so a name this version does not know renders
+// empty like a missing value.
+//
+// Thread-safety: reentrant functions over values.
 #include <map>
 #include <string>
 #include <string_view>
 
 #include "common/result.h"
+#include "delivery/template.h"
 
 namespace auri::delivery {
 
@@ -24,27 +28,19 @@ using TemplateValues = std::map<std::string, TemplateValue, std::less<>>;
 Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_view trigger_id,
                                        std::string_view trigger_name);
 
-enum class Escape { kNone, kMarkdownV2, kHtml, kUrl };  // kUrl: percent-encode (RFC 3986)
+// Renders the template `text` with `values`, each value escaped with `escape`; a missing or
+// unknown name renders empty. Errors (kInvalidArgument): those of ParseTemplate (too long,
+// unclosed or malformed placeholder) and RenderTemplate (output over kMaxTemplateBytes).
+Result<std::string> RenderText(std::string_view text, const TemplateValues& values,
+                               TemplateEscape escape);
 
-constexpr size_t kMaxTemplateBytes = 4096;
-
-// Replaces every `{{name}}` (spaces inside the braces allowed) in `text` with the value, escaped.
-// A missing value renders empty. Errors: kInvalidArgument when the template or the output exceeds
-// 4,096 bytes, or a `{{` is never closed.
-Result<std::string> RenderText(std::string_view text, const TemplateValues& values, Escape escape);
-
-// Renders a JSON body template: `body_json` is JSON text (an object, array or scalar). Strings are
-// rendered with RenderText (the JSON writer escapes them); a string that is exactly one
-// placeholder takes the value's JSON type (a number stays a number). An empty `body_json` means
-// the default body: the event object plus "trigger_id" and "trigger_name". Returns compact JSON.
-// Errors: kInvalidArgument for invalid JSON or the RenderText limits (output ≤ 4,096 bytes does
-// not apply to the default body, which is bounded by the event's own size).
+// Renders a JSON body template: `body_json` is JSON text (an object or array). Every string, keys
+// included, is rendered with RenderText without escaping (the JSON writer escapes); a value string
+// that is exactly one placeholder takes the value's JSON type (a number stays a number). An empty
+// `body_json` means the default body: the event object plus "trigger_id" and "trigger_name".
+// Returns compact JSON. Errors (kInvalidArgument): invalid JSON, RenderText's errors, or an output
+// over kMaxTemplateBytes (the default body is not limited: it is bounded by the event's own size).
 Result<std::string> RenderJsonBody(std::string_view body_json, std::string_view event_json,
                                    const TemplateValues& values);
-
-// Escaping for Telegram parse modes (exposed for tests).
-std::string EscapeMarkdownV2(std::string_view text);
-std::string EscapeHtml(std::string_view text);
-std::string PercentEncode(std::string_view text);
 
 }  // namespace auri::delivery

@@ -1,7 +1,6 @@
 #include "delivery/telegram_executor.h"
 
 #include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "delivery/ssrf_guard.h"
@@ -10,58 +9,40 @@ namespace auri::delivery {
 
 using nlohmann::json;
 
-Result<TelegramJobConfig> ParseTelegramJobConfig(std::string_view config_json) {
-  json c = json::parse(config_json, nullptr, false);
-  if (!c.is_object()) return InvalidArgument("telegram config is not a JSON object");
-  TelegramJobConfig out;
-  auto chat = c.find("chat_id");
-  if (chat != c.end() && chat->is_number_integer()) {
-    out.chat_id = std::to_string(chat->get<int64_t>());
-  } else if (chat != c.end() && chat->is_string()) {
-    out.chat_id = chat->get<std::string>();
+namespace {
+
+// How substituted values are escaped for a parse mode, and the Bot API's parse_mode value (empty
+// for plain text: the field is then left out).
+struct ModeRendering {
+  TemplateEscape escape;
+  std::string_view name;
+};
+
+ModeRendering RenderingFor(TelegramParseMode mode) {
+  switch (mode) {
+    case TelegramParseMode::kMarkdownV2:
+      return {TemplateEscape::kMarkdownV2, "MarkdownV2"};
+    case TelegramParseMode::kHtml:
+      return {TemplateEscape::kHtml, "HTML"};
+    case TelegramParseMode::kPlain:
+      break;
   }
-  std::string_view digits = out.chat_id;
-  if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
-  if (digits.empty() || digits.size() > 20 ||
-      !std::all_of(digits.begin(), digits.end(), [](char ch) { return std::isdigit(ch) != 0; })) {
-    return InvalidArgument("telegram config: chat_id must be an integer (as a string)");
-  }
-  auto tmpl = c.find("message_template");
-  if (tmpl == c.end() || !tmpl->is_string() || tmpl->get<std::string>().empty()) {
-    return InvalidArgument("telegram config: message_template is required");
-  }
-  out.message_template = tmpl->get<std::string>();
-  if (out.message_template.size() > kMaxTemplateBytes) {
-    return InvalidArgument("telegram config: message_template longer than 4096 bytes");
-  }
-  if (auto mode = c.find("parse_mode"); mode != c.end() && !mode->is_null()) {
-    std::string m = mode->is_string() ? mode->get<std::string>() : "";
-    if (m == "MarkdownV2") {
-      out.escape = Escape::kMarkdownV2;
-      out.parse_mode = m;
-    } else if (m == "HTML") {
-      out.escape = Escape::kHtml;
-      out.parse_mode = m;
-    } else if (m == "plain") {
-      out.escape = Escape::kNone;
-      out.parse_mode.clear();
-    } else {
-      return InvalidArgument("telegram config: parse_mode must be MarkdownV2, HTML or plain");
-    }
-  }
-  return out;
+  return {TemplateEscape::kNone, ""};
 }
 
-Result<HttpRequest> BuildTelegramRequest(const TelegramJobConfig& config,
-                                         const TemplateValues& values, const std::string& api_base,
+}  // namespace
+
+Result<HttpRequest> BuildTelegramRequest(const TelegramConfig& config, const TemplateValues& values,
+                                         const std::string& api_base,
                                          const std::string& bot_token) {
   if (bot_token.empty()) {
     return FailedPrecondition("telegram bot token is not set (secret telegram-bot-token)",
                               "store the token from @BotFather as secret telegram-bot-token");
   }
-  ASSIGN_OR_RETURN(std::string text, RenderText(config.message_template, values, config.escape));
+  ModeRendering mode = RenderingFor(config.parse_mode);
+  ASSIGN_OR_RETURN(std::string text, RenderText(config.message_template, values, mode.escape));
   json body = {{"chat_id", config.chat_id}, {"text", text}};
-  if (!config.parse_mode.empty()) body["parse_mode"] = config.parse_mode;
+  if (!mode.name.empty()) body["parse_mode"] = mode.name;
   HttpRequest r;
   std::string base = api_base;
   while (!base.empty() && base.back() == '/') base.pop_back();

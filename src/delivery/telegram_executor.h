@@ -8,30 +8,20 @@
 #include <string>
 
 #include "common/result.h"
+#include "delivery/action_config.h"
 #include "delivery/http_dispatcher.h"
 #include "delivery/render.h"
 #include "delivery/webhook_executor.h"
 
 namespace auri::delivery {
 
-// The executor's view of a job's telegram config snapshot. (action_config.h validates the same
-// config when it is saved; the two parsers should become one — see docs/decisions.md.)
-struct TelegramJobConfig {
-  std::string chat_id;           // integer as string, may be negative
-  std::string message_template;  // ≤ 4,096 bytes
-  Escape escape = Escape::kMarkdownV2;
-  std::string parse_mode = "MarkdownV2";  // empty for plain
-};
-
-// Errors: kInvalidArgument saying which field is wrong.
-Result<TelegramJobConfig> ParseTelegramJobConfig(std::string_view config_json);
-
-// POST {api_base}/bot{token}/sendMessage with {"chat_id", "text", "parse_mode"}. The token is
-// never logged (the URL is not either). Errors: kInvalidArgument when the message renders too
-// long or the api_base is not a URL; kFailedPrecondition when `bot_token` is empty (no secret).
-Result<HttpRequest> BuildTelegramRequest(const TelegramJobConfig& config,
-                                         const TemplateValues& values, const std::string& api_base,
-                                         const std::string& bot_token);
+// POST {api_base}/bot{token}/sendMessage with {"chat_id", "text", "parse_mode"} for `config` (from
+// ParseTelegramConfig); substituted values are escaped for the parse mode (none for plain, which
+// sends no parse_mode). The token is never logged (the URL is not either). Errors: kInvalidArgument
+// when the message renders too long or the api_base is not a URL; kFailedPrecondition when
+// `bot_token` is empty (no secret).
+Result<HttpRequest> BuildTelegramRequest(const TelegramConfig& config, const TemplateValues& values,
+                                         const std::string& api_base, const std::string& bot_token);
 
 // As ClassifyHttpResult, and a 429 takes its delay from Telegram's parameters.retry_after.
 AttemptOutcome ClassifyTelegramResult(const HttpResult& result, int64_t now_unix_seconds);

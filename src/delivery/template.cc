@@ -1,6 +1,7 @@
 #include "delivery/template.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace auri::delivery {
 namespace {
@@ -20,7 +21,7 @@ bool IsTemplatePlaceholderName(std::string_view name) {
          kTemplatePlaceholderNames.end();
 }
 
-Result<ParsedTemplate> ParseTemplate(std::string_view text) {
+Result<ParsedTemplate> ParseTemplate(std::string_view text, UnknownPlaceholders unknown) {
   if (text.size() > kMaxTemplateBytes) {
     return InvalidArgument("template is " + std::to_string(text.size()) + " bytes; at most " +
                            std::to_string(kMaxTemplateBytes) + " are allowed");
@@ -45,7 +46,7 @@ Result<ParsedTemplate> ParseTemplate(std::string_view text) {
       return InvalidArgument("malformed placeholder at byte " + std::to_string(open) +
                              ": write {{name}} with a lowercase field name");
     }
-    if (!IsTemplatePlaceholderName(name)) {
+    if (unknown == UnknownPlaceholders::kReject && !IsTemplatePlaceholderName(name)) {
       return InvalidArgument("unknown placeholder {{" + std::string(name) +
                              "}}: see the template names of spec 30-delivery.md (e.g. event_type, "
                              "agent_id, score, trigger_name)");
@@ -123,6 +124,19 @@ std::string EscapeTemplateValue(std::string_view value, TemplateEscape escape) {
             } else {
               out += c;
             }
+        }
+      }
+      break;
+    case TemplateEscape::kUrl:
+      for (char c : value) {
+        unsigned char u = static_cast<unsigned char>(c);
+        if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+          out += c;
+        } else {
+          static constexpr char kHex[] = "0123456789ABCDEF";
+          out += '%';
+          out += kHex[u >> 4];
+          out += kHex[u & 0xf];
         }
       }
       break;

@@ -1,12 +1,17 @@
 #pragma once
 // Action templates (spec 30-delivery.md, "Templates"): `{{name}}` placeholders naming event and
-// trigger fields. Parsed once, so the API can refuse an unknown name when an action is saved and
-// the delivery workers can render the same parse later.
+// trigger fields. The one template model of Auri: the API parses with it to refuse a bad template
+// when an action is saved, and the delivery workers parse and render with it when a job runs.
 //
 // Syntax, decided here once: a placeholder is "{{", optional spaces, a name, optional spaces,
-// "}}". A name must be one of kTemplatePlaceholderNames. Text outside placeholders is literal;
-// there is no escape for a literal "{{" (a "{{" that does not start a valid placeholder is an
-// error, so a typo never reaches a receiver as raw braces). Single braces are plain text.
+// "}}". A name is lowercase letters, digits and '_'. Text outside placeholders is literal; there
+// is no escape for a literal "{{" (a "{{" that does not start a valid placeholder is an error, so
+// a typo never reaches a receiver as raw braces). Single braces are plain text.
+//
+// Names: when an action is saved every name must be one of kTemplatePlaceholderNames. When a job
+// runs, the spec says an unknown name is "rejected when the action is saved, not when it runs":
+// the workers parse with UnknownPlaceholders::kRenderEmpty, so a name this version does not know
+// (a snapshot written by a newer version) renders empty like a missing value.
 //
 // Thread-safety: everything here is reentrant; ParsedTemplate is an immutable value.
 #include <array>
@@ -58,14 +63,22 @@ struct ParsedTemplate {
   bool IsSinglePlaceholder() const { return parts.size() == 1 && parts[0].is_placeholder; }
 };
 
+// What ParseTemplate does with a well-formed name that is not in kTemplatePlaceholderNames.
+enum class UnknownPlaceholders {
+  kReject,       // an error: when an action is saved
+  kRenderEmpty,  // kept as a placeholder that no value fills: when a job runs
+};
+
 // Parses `text`. Errors (kInvalidArgument, lowercase message naming the problem and the position
 // or name): longer than kMaxTemplateBytes; "{{" without a closing "}}"; an empty or malformed
-// name; an unknown name (the message lists where to find the valid ones).
-Result<ParsedTemplate> ParseTemplate(std::string_view text);
+// name; with kReject, an unknown name (the message says where to find the valid ones).
+Result<ParsedTemplate> ParseTemplate(std::string_view text,
+                                     UnknownPlaceholders unknown = UnknownPlaceholders::kReject);
 
 // How rendered values are escaped for their target (spec 30-delivery.md): none (plain text),
-// Telegram MarkdownV2, Telegram HTML, or the inside of a JSON string.
-enum class TemplateEscape { kNone, kMarkdownV2, kHtml, kJsonString };
+// Telegram MarkdownV2, Telegram HTML, the inside of a JSON string, or a URL (percent-encoding of
+// everything but RFC 3986 unreserved characters).
+enum class TemplateEscape { kNone, kMarkdownV2, kHtml, kJsonString, kUrl };
 
 // `value` escaped for `escape`.
 std::string EscapeTemplateValue(std::string_view value, TemplateEscape escape);

@@ -7,26 +7,12 @@
 #include <vector>
 
 #include "common/result.h"
+#include "delivery/action_config.h"
 #include "delivery/http_dispatcher.h"
 #include "delivery/render.h"
 #include "delivery/retry_policy.h"
 
 namespace auri::delivery {
-
-// The parsed, validated config of a webhook action.
-// The executor's view of a job's webhook config snapshot. (action_config.h validates the same
-// config when it is saved; the two parsers should become one — see docs/decisions.md.)
-struct WebhookJobConfig {
-  std::string url;  // template
-  std::string method = "POST";
-  std::vector<std::pair<std::string, std::string>> headers;  // user headers (templates)
-  std::string body;  // JSON template text; empty = the default body
-  int timeout_seconds = 10;
-  std::vector<int> expected_status_codes;  // empty = any 2xx
-};
-
-// Errors: kInvalidArgument saying which field is wrong (a permanent failure: the job goes dead).
-Result<WebhookJobConfig> ParseWebhookJobConfig(std::string_view config_json);
 
 // What the request needs besides the config.
 struct WebhookContext {
@@ -40,10 +26,11 @@ struct WebhookContext {
   std::string user_agent;                 // "auri/<version>"
 };
 
-// Renders URL, headers and body and adds the Standard Webhooks and Auri headers. The returned
-// request has no pinned address yet (the caller runs the SSRF guard on url/host/port).
-// Errors: kInvalidArgument on template errors, an invalid rendered URL, or no signing key.
-Result<HttpRequest> BuildWebhookRequest(const WebhookJobConfig& config, const WebhookContext& ctx);
+// Renders URL (values percent-encoded), headers and body of `config` (from ParseWebhookConfig) and
+// adds the Standard Webhooks and Auri headers. The returned request has no pinned address yet (the
+// caller runs the SSRF guard on url/host/port). Errors: kInvalidArgument on template errors, an
+// invalid rendered URL, a header value that renders with a line break, or no signing key.
+Result<HttpRequest> BuildWebhookRequest(const WebhookConfig& config, const WebhookContext& ctx);
 
 // How one attempt ended, ready for DecideRetry and the result row.
 struct AttemptOutcome {

@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "delivery/action_config.h"
 #include "delivery/http_dispatcher.h"
 #include "delivery/render.h"
 #include "delivery/retry_policy.h"
@@ -70,9 +71,23 @@ struct Worker::State {
 
   double Jitter() { return std::uniform_real_distribution<double>(-1.0, 1.0)(rng); }
 
-  // Records the end of one attempt: success, retry or dead (with its result row).
+  // Outcomes decided since the last Flush(), written in one transaction each (the rate of
+  // delivery must not be bounded by one commit per job).
+  struct Finished {
+    FinishedJob row;
+    std::string action_type;
+    int64_t created_at_ms = 0;
+  };
+  struct Retrying {
+    RetryingJob row;
+    std::string action_type;
+  };
+  std::vector<Finished> finished;
+  std::vector<Retrying> retrying;
+
+  // Records the end of one attempt: success, retry or dead (with its result row), written by the
+  // next Flush().
   void Complete(const ClaimedJob& job, const AttemptOutcome& outcome, milliseconds duration) {
-    const Logger& log = *deps.logger;
     int attempt = job.attempts + 1;
     int max_attempts = std::min(job.max_attempts, options.max_attempts);
     std::optional<int> code = outcome.status_code;
@@ -81,42 +96,71 @@ struct Worker::State {
       RetryDecision d = DecideRetry(outcome.failure, status, attempt, max_attempts, Jitter(),
                                     outcome.retry_after);
       if (d.retry) {
-        auto r = RescheduleJob(*deps.pool, job.id, options.owner, attempt, d.delay, outcome.error,
-                               code, options.db_timeout);
-        if (!r.ok()) {
-          log.Warn("could not reschedule job; its lease will expire and it is retried then",
-                   {{"job_id", job.id}, {"error", r.status().ToString()}});
-        }
-        failed->Inc({job.action_type});
-        log.Info("delivery attempt failed; retrying", {{"job_id", job.id},
-                                                       {"attempt", attempt},
-                                                       {"delay_ms", int64_t(d.delay.count())},
-                                                       {"error", outcome.error}});
+        retrying.push_back({{job.id, attempt, d.delay, outcome.error, code}, job.action_type});
         return;
       }
     }
-    JobOutcome o;
+    Finished f;
+    f.row.job_id = job.id;
+    JobOutcome& o = f.row.outcome;
     o.success = outcome.failure == AttemptFailure::kNone;
     o.attempts = attempt;
     o.duration_ms = duration.count();
     o.status_code = code;
     o.error = outcome.error;
     o.response_excerpt = outcome.response_excerpt;
-    auto r = FinishJob(*deps.pool, job.id, options.owner, o, options.db_timeout);
+    f.action_type = job.action_type;
+    f.created_at_ms = job.created_at_ms;
+    finished.push_back(std::move(f));
+  }
+
+  // Writes the outcomes Complete() collected. A failed write is logged and dropped: the jobs stay
+  // leased, their leases expire and they run again (at least once).
+  void Flush() {
+    const Logger& log = *deps.logger;
+    if (!retrying.empty()) {
+      std::vector<RetryingJob> rows;
+      rows.reserve(retrying.size());
+      for (const Retrying& r : retrying) rows.push_back(r.row);
+      auto r = RescheduleJobs(*deps.pool, options.owner, rows, options.db_timeout);
+      if (!r.ok()) {
+        log.Warn("could not reschedule jobs; their leases will expire and they are retried then",
+                 {{"jobs", int64_t(rows.size())}, {"error", r.status().ToString()}});
+      }
+      for (const Retrying& j : retrying) {
+        failed->Inc({j.action_type});
+        log.Info("delivery attempt failed; retrying", {{"job_id", j.row.job_id},
+                                                       {"attempt", j.row.attempts},
+                                                       {"delay_ms", int64_t(j.row.delay.count())},
+                                                       {"error", j.row.error}});
+      }
+      retrying.clear();
+    }
+    if (finished.empty()) return;
+    std::vector<FinishedJob> rows;
+    rows.reserve(finished.size());
+    for (const Finished& f : finished) rows.push_back(f.row);
+    auto r = FinishJobs(*deps.pool, options.owner, rows, options.db_timeout);
     if (!r.ok()) {
-      log.Warn("could not record the job's outcome; its lease will expire and it runs again",
-               {{"job_id", job.id}, {"error", r.status().ToString()}});
+      log.Warn("could not record the jobs' outcomes; their leases will expire and they run again",
+               {{"jobs", int64_t(rows.size())}, {"error", r.status().ToString()}});
+      finished.clear();
       return;
     }
-    attempts->Observe({job.action_type}, attempt);
-    if (o.success) {
-      succeeded->Inc({job.action_type});
-      latency->Observe({job.action_type}, (UnixMillisNow() - job.created_at_ms) / 1000.0);
-    } else {
-      dead->Inc({job.action_type});
-      log.Warn("job is dead",
-               {{"job_id", job.id}, {"attempts", attempt}, {"error", outcome.error}});
+    int64_t now_ms = UnixMillisNow();
+    for (const Finished& f : finished) {
+      const JobOutcome& o = f.row.outcome;
+      attempts->Observe({f.action_type}, o.attempts);
+      if (o.success) {
+        succeeded->Inc({f.action_type});
+        latency->Observe({f.action_type}, (now_ms - f.created_at_ms) / 1000.0);
+      } else {
+        dead->Inc({f.action_type});
+        log.Warn("job is dead",
+                 {{"job_id", f.row.job_id}, {"attempts", o.attempts}, {"error", o.error}});
+      }
     }
+    finished.clear();
   }
 
   void Permanent(const ClaimedJob& job, const Status& why) {
@@ -132,8 +176,12 @@ struct Worker::State {
     auto values = ValuesFromEvent(job.event_data, job.trigger_id, job.trigger_name);
     if (!values.ok()) return Permanent(job, values.status());
     Ready ready;
-    if (job.action_type == "telegram") {
-      auto config = ParseTelegramJobConfig(job.config);
+    // The snapshot is parsed by the same parser that accepted it when the action was saved;
+    // unknown placeholder names render empty (spec: rejected when saved, not when run).
+    std::optional<ActionType> type = ParseActionType(job.action_type);
+    if (!type) return Permanent(job, InvalidArgument("unknown action type " + job.action_type));
+    if (*type == ActionType::kTelegram) {
+      auto config = ParseTelegramConfig(job.config, nullptr, UnknownPlaceholders::kRenderEmpty);
       if (!config.ok()) return Permanent(job, config.status());
       auto token = deps.telegram_token();
       if (!token.ok()) {
@@ -146,7 +194,7 @@ struct Worker::State {
       ready.request = std::move(request).value();
       ready.telegram_chat = config->chat_id;
     } else {
-      auto config = ParseWebhookJobConfig(job.config);
+      auto config = ParseWebhookConfig(job.config, nullptr, UnknownPlaceholders::kRenderEmpty);
       if (!config.ok()) return Permanent(job, config.status());
       auto keys = deps.signing_keys();
       if (!keys.ok()) return Permanent(job, keys.status());
@@ -288,12 +336,17 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     s.StartReady();
     auto wait = milliseconds(100);
     if (next_claim <= steady_clock::now() && room > 0) wait = milliseconds(0);
+    if (!s.finished.empty() || !s.retrying.empty()) wait = milliseconds(0);
     s.http.Poll(wait);
+    s.Flush();
   }
 
   // Graceful stop: no new claims; in-flight requests may finish; the rest go back to pending.
   auto grace_end = steady_clock::now() + opt.shutdown_grace;
-  while (s.http.in_flight() > 0 && steady_clock::now() < grace_end) s.http.Poll(milliseconds(50));
+  while (s.http.in_flight() > 0 && steady_clock::now() < grace_end) {
+    s.http.Poll(milliseconds(50));
+    s.Flush();
+  }
   listener_stop = true;
   listener.join();
   auto released = ReleaseLeases(*s.deps.pool, opt.owner, opt.db_timeout);

@@ -115,6 +115,7 @@ std::string BuildConninfo(const ConnInfo& info, const ConnectSettings& settings)
   if (settings.lock_timeout_ms >= 0) {
     options += " -c lock_timeout=" + std::to_string(settings.lock_timeout_ms);
   }
+  if (!settings.synchronous_commit) options += " -c synchronous_commit=off";
   if (!options.empty()) out += "options=" + Quote(options) + " ";
   // Names Auri's sessions in pg_stat_activity unless the DSN names them itself.
   out += "fallback_application_name=auri";

@@ -44,10 +44,15 @@ struct ConnectSettings {
   // them); < 0 leaves the server default. 0 means "no limit", as in PostgreSQL.
   int statement_timeout_ms = -1;
   int lock_timeout_ms = -1;
+  // false: synchronous_commit = off for the session (a commit returns before its WAL is flushed;
+  // a database crash may lose the last ≈ 0.6 s of commits). Only for writes that are safe to
+  // lose, see PoolOptions.
+  bool synchronous_commit = true;
 };
 
 // The conninfo string for one connect: the DSN's keywords plus `settings` (connect_timeout,
-// options "-c statement_timeout=..", fallback_application_name=auri).
+// options "-c statement_timeout=.." and "-c synchronous_commit=off" when asked,
+// fallback_application_name=auri).
 std::string BuildConninfo(const ConnInfo& info, const ConnectSettings& settings);
 
 // Opens a connection. Errors: kUnavailable naming the endpoint, with libpq's reason and a hint.

@@ -2,13 +2,50 @@
 
 #include <pqxx/pqxx>
 
+#include "store/array_literal.h"
 #include "store/pg_error.h"
 
 namespace auri {
 namespace {
 
+using store_internal::ArrayLiteral;
 using store_internal::IsConnectionLoss;
 using store_internal::StatusFromException;
+
+// `text` as PostgreSQL text can hold it: NUL bytes and every byte that does not start a valid
+// UTF-8 sequence (a response cut at 1 KiB inside a character, binary bodies) become U+FFFD.
+std::string StorableText(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    auto b = static_cast<unsigned char>(text[i]);
+    size_t len = b < 0x80           ? 1
+                 : (b >> 5) == 0x6  ? 2
+                 : (b >> 4) == 0xe  ? 3
+                 : (b >> 3) == 0x1e ? 4
+                                    : 0;
+    bool valid = b != 0 && len > 0 && i + len <= text.size();
+    for (size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    }
+    if (valid && len > 1) {
+      // Overlong forms, surrogates and code points above U+10FFFF are invalid too.
+      uint32_t cp = b & (0xff >> (len + 1));
+      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (text[i + k] & 0x3f);
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      valid = cp >= kMin[len] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (valid) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
 
 // Runs `body(tx)` in one transaction on a pooled connection and commits; exceptions become Status.
 template <typename T, typename Body>
@@ -84,44 +121,69 @@ Result<int64_t> ReclaimExpiredLeases(ConnectionPool& pool, std::chrono::millisec
   });
 }
 
-Result<bool> FinishJob(ConnectionPool& pool, const std::string& job_id, const std::string& owner,
-                       const JobOutcome& outcome, std::chrono::milliseconds timeout) {
-  std::optional<std::string> error;
-  if (!outcome.error.empty()) error = outcome.error;
-  // Both statements in one transaction: a job is never succeeded/dead without its result row.
-  return InTransaction<bool>(pool, timeout, "finishing an action job", [&](pqxx::work& tx) {
-    pqxx::result moved = tx.exec_params(
-        "UPDATE action_jobs SET status = $3, attempts = $4, lease_owner = NULL,"
-        " lease_expires_at = NULL, last_error = $5, last_status_code = $6 "
-        "WHERE id = $1 AND status = 'running' AND lease_owner = $2 "
-        "RETURNING trigger_id, event_id, action_type",
-        job_id, owner, outcome.success ? "succeeded" : "dead", outcome.attempts, error,
-        outcome.status_code);
-    if (moved.empty()) return false;
-    tx.exec_params(
-        "INSERT INTO action_results (job_id, trigger_id, event_id, action_type, status, attempts,"
-        " duration_ms, status_code, error, response_excerpt) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        job_id, moved[0][0].as<std::string>(), moved[0][1].as<std::string>(),
-        moved[0][2].as<std::string>(), outcome.success ? "success" : "failed", outcome.attempts,
-        outcome.duration_ms < 0 ? 0 : outcome.duration_ms, outcome.status_code, error,
-        outcome.response_excerpt);
-    return true;
+Result<int64_t> FinishJobs(ConnectionPool& pool, const std::string& owner,
+                           const std::vector<FinishedJob>& jobs,
+                           std::chrono::milliseconds timeout) {
+  if (jobs.empty()) return int64_t{0};
+  ArrayLiteral ids, statuses, attempts, durations, codes, errors, excerpts;
+  for (const FinishedJob& j : jobs) {
+    const JobOutcome& o = j.outcome;
+    ids.AddText(j.job_id);
+    statuses.AddBool(o.success);
+    attempts.AddInt(o.attempts);
+    durations.AddInt(o.duration_ms < 0 ? 0 : o.duration_ms);
+    codes.AddInt(o.status_code);
+    errors.AddText(o.error.empty() ? std::nullopt : std::optional(StorableText(o.error)));
+    excerpts.AddText(StorableText(o.response_excerpt));
+  }
+  // One statement: the jobs still leased by `owner` move, and exactly those get a result row.
+  static constexpr const char* kSql =
+      "WITH o AS ("
+      "  SELECT * FROM unnest($2::uuid[], $3::bool[], $4::int[], $5::bigint[], $6::int[],"
+      "    $7::text[], $8::text[]) AS o(id, success, attempts, duration_ms, code, error, excerpt)),"
+      " moved AS ("
+      "  UPDATE action_jobs j SET status = CASE WHEN o.success THEN 'succeeded' ELSE 'dead' END,"
+      "    attempts = o.attempts, lease_owner = NULL, lease_expires_at = NULL,"
+      "    last_error = o.error, last_status_code = o.code"
+      "  FROM o WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = $1"
+      "  RETURNING j.id, j.trigger_id, j.event_id, j.action_type) "
+      "INSERT INTO action_results (job_id, trigger_id, event_id, action_type, status, attempts,"
+      "  duration_ms, status_code, error, response_excerpt) "
+      "SELECT m.id, m.trigger_id, m.event_id, m.action_type,"
+      "  CASE WHEN o.success THEN 'success' ELSE 'failed' END, o.attempts, o.duration_ms, o.code,"
+      "  o.error, o.excerpt "
+      "FROM moved m JOIN o ON o.id = m.id";
+  return InTransaction<int64_t>(pool, timeout, "finishing action jobs", [&](pqxx::work& tx) {
+    pqxx::result r =
+        tx.exec_params(kSql, owner, ids.Finish(), statuses.Finish(), attempts.Finish(),
+                       durations.Finish(), codes.Finish(), errors.Finish(), excerpts.Finish());
+    return static_cast<int64_t>(r.affected_rows());
   });
 }
 
-Result<bool> RescheduleJob(ConnectionPool& pool, const std::string& job_id,
-                           const std::string& owner, int attempts, std::chrono::milliseconds delay,
-                           const std::string& error, std::optional<int> status_code,
-                           std::chrono::milliseconds timeout) {
-  return InTransaction<bool>(pool, timeout, "rescheduling an action job", [&](pqxx::work& tx) {
-    pqxx::result r = tx.exec_params(
-        "UPDATE action_jobs SET status = 'pending', attempts = $3, lease_owner = NULL,"
-        " lease_expires_at = NULL, next_attempt_at = now() + make_interval(secs => $4),"
-        " last_error = $5, last_status_code = $6 "
-        "WHERE id = $1 AND status = 'running' AND lease_owner = $2",
-        job_id, owner, attempts, static_cast<double>(delay.count()) / 1000.0, error, status_code);
-    return r.affected_rows() == 1;
+Result<int64_t> RescheduleJobs(ConnectionPool& pool, const std::string& owner,
+                               const std::vector<RetryingJob>& jobs,
+                               std::chrono::milliseconds timeout) {
+  if (jobs.empty()) return int64_t{0};
+  ArrayLiteral ids, attempts, delays_ms, errors, codes;
+  for (const RetryingJob& j : jobs) {
+    ids.AddText(j.job_id);
+    attempts.AddInt(j.attempts);
+    delays_ms.AddInt(static_cast<int64_t>(j.delay.count()));
+    errors.AddText(StorableText(j.error));
+    codes.AddInt(j.status_code);
+  }
+  static constexpr const char* kSql =
+      "UPDATE action_jobs j SET status = 'pending', attempts = o.attempts, lease_owner = NULL,"
+      " lease_expires_at = NULL, next_attempt_at = now() + o.delay_ms * interval '1 millisecond',"
+      " last_error = o.error, last_status_code = o.code "
+      "FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::text[], $6::int[])"
+      "  AS o(id, attempts, delay_ms, error, code) "
+      "WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = $1";
+  return InTransaction<int64_t>(pool, timeout, "rescheduling action jobs", [&](pqxx::work& tx) {
+    pqxx::result r = tx.exec_params(kSql, owner, ids.Finish(), attempts.Finish(),
+                                    delays_ms.Finish(), errors.Finish(), codes.Finish());
+    return static_cast<int64_t>(r.affected_rows());
   });
 }
 

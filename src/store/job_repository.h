@@ -54,18 +54,34 @@ struct JobOutcome {
   std::string response_excerpt;  // at most 1 KiB
 };
 
-// Moves a job leased by `owner` to succeeded (outcome.success) or dead, and writes one
-// action_results row, in ONE transaction. Returns false (and writes nothing) when the job is no
-// longer leased by `owner` (its lease expired and another worker took it).
-Result<bool> FinishJob(ConnectionPool& pool, const std::string& job_id, const std::string& owner,
-                       const JobOutcome& outcome, std::chrono::milliseconds timeout);
+struct FinishedJob {
+  std::string job_id;
+  JobOutcome outcome;
+};
 
-// Makes a job leased by `owner` pending again with attempts = `attempts`, due after `delay`,
-// recording the error and status code. Returns false when the lease was lost.
-Result<bool> RescheduleJob(ConnectionPool& pool, const std::string& job_id,
-                           const std::string& owner, int attempts, std::chrono::milliseconds delay,
-                           const std::string& error, std::optional<int> status_code,
-                           std::chrono::milliseconds timeout);
+// Moves jobs leased by `owner` to succeeded (outcome.success) or dead and writes one
+// action_results row for each, all in ONE transaction (a job is never finished without its
+// result row). Jobs no longer leased by `owner` (the lease expired and another worker took them)
+// are left alone and get no row. Returns how many were finished. Text that PostgreSQL cannot
+// store (NUL bytes, invalid UTF-8 — a response excerpt cut inside a character) is repaired with
+// U+FFFD instead of failing the batch.
+Result<int64_t> FinishJobs(ConnectionPool& pool, const std::string& owner,
+                           const std::vector<FinishedJob>& jobs, std::chrono::milliseconds timeout);
+
+struct RetryingJob {
+  std::string job_id;
+  int attempts = 0;  // total attempts made so far
+  std::chrono::milliseconds delay{0};
+  std::string error;
+  std::optional<int> status_code;
+};
+
+// Makes jobs leased by `owner` pending again with their attempts, due after their delay,
+// recording the error and status code, in one transaction. Returns how many were rescheduled
+// (jobs whose lease was lost are left alone).
+Result<int64_t> RescheduleJobs(ConnectionPool& pool, const std::string& owner,
+                               const std::vector<RetryingJob>& jobs,
+                               std::chrono::milliseconds timeout);
 
 // Makes every job leased by `owner` pending again (graceful shutdown); returns how many.
 Result<int64_t> ReleaseLeases(ConnectionPool& pool, const std::string& owner,

@@ -174,6 +174,7 @@ Result<PooledConnection> ConnectionPool::Acquire(std::chrono::milliseconds timeo
     const ConnInfo info = *s.conninfo;
     ConnectSettings settings;
     settings.statement_timeout_ms = s.options.statement_timeout_ms;
+    settings.synchronous_commit = s.options.synchronous_commit;
     settings.connect_deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::max(deadline - Clock::now(), Clock::duration::zero()));
     lock.unlock();

@@ -28,6 +28,12 @@ struct PoolOptions {
   std::string dsn;                  // libpq DSN (keyword/value or URI)
   int size = 8;                     // most connections open at once
   int statement_timeout_ms = 5000;  // set on every connection
+  // false: every connection commits with synchronous_commit = off, i.e. without waiting for the
+  // WAL flush (one disk sync per commit). A database crash may then lose the last ≈ 0.6 s of
+  // commits, so only pools whose every write may be lost use it: the action-workers', whose
+  // writes (claims, leases, outcomes) come back as leased or pending jobs that run again with
+  // the same id (at-least-once delivery). See docs/decisions.md.
+  bool synchronous_commit = true;
 };
 
 class ConnectionPool;

@@ -107,9 +107,9 @@ TEST(ActionConfigTest, HeadersAreChecked) {
             Fields{"config.headers.X-A"});
   EXPECT_EQ(WebhookErrorFields("{" + url + R"(, "headers": {"X-A": "{{nope}}"}})"),
             Fields{"config.headers.X-A"});
-  for (const char* forbidden :
-       {"Host", "content-length", "Transfer-Encoding", "Connection", "Content-Type",
-        "Proxy-Authorization", "webhook-signature", "X-Auri-Event-Id", "Idempotency-Key"}) {
+  for (const char* forbidden : {"Host", "content-length", "Transfer-Encoding", "Connection",
+                                "Content-Type", "Proxy-Authorization", "webhook-signature",
+                                "X-Auri-Event-Id", "Idempotency-Key", "User-Agent"}) {
     EXPECT_EQ(WebhookErrorFields("{" + url + R"(, "headers": {")" + forbidden + R"(": "x"}})"),
               Fields{"config.headers." + std::string(forbidden)})
         << forbidden;

@@ -19,27 +19,27 @@ TemplateValues Values() {
 
 TEST(Render, SubstitutesPlaceholdersAndLeavesMissingEmpty) {
   auto out = RenderText("agent {{agent_id}} {{ event_type }} owner=[{{owner}}] {{nope}}.", Values(),
-                        Escape::kNone);
+                        TemplateEscape::kNone);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(*out, "agent 42 NewFeedback owner=[] .");
 }
 
 TEST(Render, TimestampIsRenderedInUtcAndUnix) {
-  auto out = RenderText("{{timestamp}} / {{timestamp_unix}}", Values(), Escape::kNone);
+  auto out = RenderText("{{timestamp}} / {{timestamp_unix}}", Values(), TemplateEscape::kNone);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(*out, "2023-11-14 22:13:20 UTC / 1700000000");
 }
 
 // Regression (spec "fix"): the original did not escape, so a tag with `_` broke Telegram messages.
 TEST(Render, MarkdownV2EscapesSubstitutedValuesOnly) {
-  auto out = RenderText("*tag*: {{tag1}}", Values(), Escape::kMarkdownV2);
+  auto out = RenderText("*tag*: {{tag1}}", Values(), TemplateEscape::kMarkdownV2);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(*out, "*tag*: fast\\_and\\_good");
-  EXPECT_EQ(EscapeMarkdownV2("a.b!c(d)"), "a\\.b\\!c\\(d\\)");
+  EXPECT_EQ(EscapeTemplateValue("a.b!c(d)", TemplateEscape::kMarkdownV2), "a\\.b\\!c\\(d\\)");
 }
 
 TEST(Render, HtmlEscapesSubstitutedValues) {
-  auto out = RenderText("<b>{{trigger_name}}</b>", Values(), Escape::kHtml);
+  auto out = RenderText("<b>{{trigger_name}}</b>", Values(), TemplateEscape::kHtml);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(*out, "<b>My &lt;trigger&gt;</b>");
 }
@@ -72,14 +72,35 @@ TEST(Render, DefaultBodyIsTheEventPlusTrigger) {
   EXPECT_EQ(j["trigger_name"], "My <trigger>");
 }
 
+TEST(Render, UrlValuesArePercentEncoded) {
+  auto v = ValuesFromEvent(R"({"tag1":"a b/c?d=é"})", "t", "n");
+  ASSERT_TRUE(v.ok());
+  auto out = RenderText("https://x.example/t/{{tag1}}", *v, TemplateEscape::kUrl);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "https://x.example/t/a%20b%2Fc%3Fd%3D%C3%A9");
+}
+
+// Body keys are templates like the values (the config parser validates them as templates).
+TEST(Render, JsonBodyKeysAreRendered) {
+  auto out = RenderJsonBody(R"({"agent_{{agent_id}}":{"n":["{{score}}"]}})", kEvent, Values());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, R"({"agent_42":{"n":[87]}})");
+}
+
+// A malformed placeholder is a template error when the job runs too (the job goes dead).
+TEST(Render, MalformedPlaceholderFailsAtRunTime) {
+  EXPECT_FALSE(RenderText("x {{Agent Id}}", Values(), TemplateEscape::kNone).ok());
+  EXPECT_FALSE(RenderJsonBody(R"({"a":"{{score"})", kEvent, Values()).ok());
+}
+
 TEST(Render, OutputOverLimitIsRejected) {
   TemplateValues v;
   v["big"] = {std::string(3000, 'x'), false};
-  auto out = RenderText("{{big}}{{big}}", v, Escape::kNone);
+  auto out = RenderText("{{big}}{{big}}", v, TemplateEscape::kNone);
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("4096"), std::string::npos);
-  EXPECT_FALSE(RenderText(std::string(4097, 'a'), v, Escape::kNone).ok());
-  EXPECT_FALSE(RenderText("{{unclosed", v, Escape::kNone).ok());
+  EXPECT_FALSE(RenderText(std::string(4097, 'a'), v, TemplateEscape::kNone).ok());
+  EXPECT_FALSE(RenderText("{{unclosed", v, TemplateEscape::kNone).ok());
 }
 
 }  // namespace

@@ -10,8 +10,7 @@ namespace {
 using std::chrono::milliseconds;
 
 TEST(TelegramExecutor, BuildsSendMessageWithEscapedText) {
-  auto config =
-      ParseTelegramJobConfig(R"({"chat_id":"-100123","message_template":"tag {{tag1}}"})");
+  auto config = ParseTelegramConfig(R"({"chat_id":"-100123","message_template":"tag {{tag1}}"})");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   auto values = ValuesFromEvent(R"({"tag1":"a_b"})", "t", "n");
   ASSERT_TRUE(values.ok());
@@ -25,18 +24,32 @@ TEST(TelegramExecutor, BuildsSendMessageWithEscapedText) {
 }
 
 TEST(TelegramExecutor, MissingTokenIsAClearPermanentError) {
-  auto config = ParseTelegramJobConfig(R"({"chat_id":"1","message_template":"x"})");
+  auto config = ParseTelegramConfig(R"({"chat_id":"1","message_template":"x"})");
   ASSERT_TRUE(config.ok());
   auto r = BuildTelegramRequest(*config, {}, "http://127.0.0.1:9", "");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("telegram-bot-token"), std::string::npos);
 }
 
-TEST(TelegramExecutor, RejectsInvalidConfig) {
-  EXPECT_FALSE(ParseTelegramJobConfig(R"({"chat_id":"abc","message_template":"x"})").ok());
-  EXPECT_FALSE(ParseTelegramJobConfig(R"({"chat_id":"1"})").ok());
-  EXPECT_FALSE(
-      ParseTelegramJobConfig(R"({"chat_id":"1","message_template":"x","parse_mode":"BB"})").ok());
+TEST(TelegramExecutor, HtmlAndPlainModes) {
+  auto values = ValuesFromEvent(R"({"tag1":"<a_b>"})", "t", "n");
+  ASSERT_TRUE(values.ok());
+  auto html = ParseTelegramConfig(
+      R"({"chat_id":"1","message_template":"<b>{{tag1}}</b>","parse_mode":"HTML"})");
+  ASSERT_TRUE(html.ok());
+  auto r = BuildTelegramRequest(*html, *values, "http://127.0.0.1:9", "1:T");
+  ASSERT_TRUE(r.ok());
+  auto body = nlohmann::json::parse(r->body);
+  EXPECT_EQ(body["text"], "<b>&lt;a_b&gt;</b>");
+  EXPECT_EQ(body["parse_mode"], "HTML");
+  auto plain =
+      ParseTelegramConfig(R"({"chat_id":"1","message_template":"{{tag1}}","parse_mode":"plain"})");
+  ASSERT_TRUE(plain.ok());
+  r = BuildTelegramRequest(*plain, *values, "http://127.0.0.1:9", "1:T");
+  ASSERT_TRUE(r.ok());
+  body = nlohmann::json::parse(r->body);
+  EXPECT_EQ(body["text"], "<a_b>");
+  EXPECT_FALSE(body.contains("parse_mode"));
 }
 
 TEST(TelegramExecutor, HonoursRetryAfterOf429) {

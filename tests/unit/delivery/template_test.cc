@@ -40,6 +40,16 @@ TEST(TemplateTest, UnknownNameIsRejectedWithItsName) {
       << t.status().message();
 }
 
+// When a job runs, an unknown name is a placeholder no value fills (spec: unknown names are
+// rejected when the action is saved, not when it runs); malformed ones are still errors.
+TEST(TemplateTest, RunTimeParsingRendersUnknownNamesEmpty) {
+  Result<ParsedTemplate> t = ParseTemplate("a{{scoer}}b", UnknownPlaceholders::kRenderEmpty);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*RenderTemplate(*t, Lookup, TemplateEscape::kNone), "ab");
+  EXPECT_FALSE(ParseTemplate("{{Score}}", UnknownPlaceholders::kRenderEmpty).ok());
+  EXPECT_FALSE(ParseTemplate("{{score", UnknownPlaceholders::kRenderEmpty).ok());
+}
+
 TEST(TemplateTest, UnclosedAndMalformedPlaceholdersAreRejected) {
   EXPECT_FALSE(ParseTemplate("hello {{score").ok());
   EXPECT_FALSE(ParseTemplate("{{}}").ok());
@@ -86,6 +96,7 @@ TEST(TemplateTest, HtmlAndJsonEscaping) {
       "<b>&lt;x &amp; &quot;y&quot;&gt;</b>");
   EXPECT_EQ(EscapeTemplateValue("a\"b\\c\n\x01", TemplateEscape::kJsonString),
             "a\\\"b\\\\c\\n\\u0001");
+  EXPECT_EQ(EscapeTemplateValue("a b&c~-._/", TemplateEscape::kUrl), "a%20b%26c~-._%2F");
 }
 
 TEST(TemplateTest, RenderedOutputOverTheLimitFails) {

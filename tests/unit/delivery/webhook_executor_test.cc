@@ -16,9 +16,8 @@ std::string Header(const HttpRequest& r, const std::string& name) {
 
 TEST(WebhookExecutor, BuildsSignedRequestWithAuriHeaders) {
   auto config =
-      ParseWebhookJobConfig(R"({"url":"http://example.com/hook/{{agent_id}}","method":"put",)"
-                            R"("headers":{"X-Custom":"v {{agent_id}}","Idempotency-Key":"forged"},)"
-                            R"("body":{"a":"{{agent_id}}"}})");
+      ParseWebhookConfig(R"({"url":"http://example.com/hook/{{agent_id}}","method":"PUT",)"
+                         R"("headers":{"X-Custom":"v {{agent_id}}"},"body":{"a":"{{agent_id}}"}})");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   auto values = ValuesFromEvent(R"({"agent_id":7})", "trig", "name");
   ASSERT_TRUE(values.ok());
@@ -38,7 +37,7 @@ TEST(WebhookExecutor, BuildsSignedRequestWithAuriHeaders) {
   EXPECT_EQ(r->host, "example.com");
   EXPECT_EQ(r->body, R"({"a":7})");
   EXPECT_EQ(Header(*r, "X-Custom"), "v 7");
-  EXPECT_EQ(Header(*r, "Idempotency-Key"), "job-1");  // the config cannot override it
+  EXPECT_EQ(Header(*r, "Idempotency-Key"), "job-1");
   EXPECT_EQ(Header(*r, "webhook-id"), "job-1");
   EXPECT_EQ(Header(*r, "webhook-timestamp"), "1700000000");
   EXPECT_EQ(Header(*r, "webhook-signature"), SignWebhook("k1", "job-1", 1700000000, r->body));
@@ -47,11 +46,32 @@ TEST(WebhookExecutor, BuildsSignedRequestWithAuriHeaders) {
   EXPECT_EQ(Header(*r, "X-Auri-Trigger-Id"), "trig");
 }
 
-TEST(WebhookExecutor, RejectsInvalidConfig) {
-  EXPECT_FALSE(ParseWebhookJobConfig(R"({})").ok());
-  EXPECT_FALSE(ParseWebhookJobConfig(R"({"url":"http://x","method":"TRACE"})").ok());
-  EXPECT_FALSE(ParseWebhookJobConfig(R"({"url":"http://x","timeout_seconds":61})").ok());
-  EXPECT_FALSE(ParseWebhookJobConfig(R"({"url":"http://x","expected_status_codes":[99]})").ok());
+// The headers Auri sets cannot come from a config: the one config parser refuses them, both when
+// the action is saved and when a job's snapshot is read.
+TEST(WebhookExecutor, ConfigCannotForgeAuriHeaders) {
+  for (const char* name :
+       {"Idempotency-Key", "webhook-signature", "User-Agent", "X-Auri-Event-Id"}) {
+    std::string config =
+        std::string(R"({"url":"http://x.example","headers":{")") + name + R"(":"forged"}})";
+    EXPECT_FALSE(ParseWebhookConfig(config, nullptr, UnknownPlaceholders::kRenderEmpty).ok())
+        << name;
+  }
+}
+
+// A value from the event cannot inject a header line.
+TEST(WebhookExecutor, HeaderRenderingToALineBreakFails) {
+  auto config = ParseWebhookConfig(R"({"url":"http://x.example","headers":{"X-Tag":"{{tag1}}"}})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto values = ValuesFromEvent(R"({"tag1":"a\r\nX-Evil: 1"})", "t", "n");
+  ASSERT_TRUE(values.ok());
+  WebhookContext ctx;
+  ctx.job_id = "job-1";
+  ctx.event_json = "{}";
+  ctx.values = &*values;
+  ctx.signing_keys = {"k1"};
+  auto r = BuildWebhookRequest(*config, ctx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line break"), std::string::npos) << r.status().message();
 }
 
 TEST(WebhookExecutor, ClassifiesResponses) {

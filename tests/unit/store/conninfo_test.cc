@@ -51,6 +51,16 @@ TEST(ConnInfoTest, BuildConninfoAddsTimeoutsAndKeepsTheDsnsOptions) {
   EXPECT_EQ(again.Get("dbname"), "d");
 }
 
+TEST(ConnInfoTest, AsynchronousCommitIsASessionOptionOnlyWhenAsked) {
+  ConnInfo info = Parsed("host=h");
+  ConnectSettings settings;
+  EXPECT_EQ(BuildConninfo(info, settings).find("synchronous_commit"), std::string::npos);
+  settings.synchronous_commit = false;
+  EXPECT_NE(BuildConninfo(info, settings).find("-c synchronous_commit=off'"),
+            std::string::npos)
+      << BuildConninfo(info, settings);
+}
+
 TEST(ConnInfoTest, ADeadlineCapsTheConnectTimeoutButNotBelowLibpqsMinimum) {
   ConnInfo info = Parsed("host=h connect_timeout=30");
   ConnectSettings settings;
