@@ -85,6 +85,7 @@ class ApiFixture : public ::testing::Test {
 
     config_ = DefaultConfigForTests();
     config_.auth.argon2 = argon2_;
+    config_.api.trigger_cache_ms = trigger_cache_ms_;
     authenticator_ = std::make_unique<Authenticator>(AuthenticatorDeps{
         .pool = pool_.get(),
         .jwt = jwt_.get(),
@@ -273,6 +274,8 @@ class ApiFixture : public ::testing::Test {
   // The auth.argon2 cost of the gateway under test (passwords, keys and the authenticator's dummy
   // hash). A timing test sets "interactive" in its constructor, before SetUp.
   std::string argon2_ = "minimum";
+  // api.trigger_cache_ms of the gateway under test (the default); set in a constructor.
+  int trigger_cache_ms_ = 1000;
   std::string home_;
   std::string dsn_;
   std::string ingest_token_;
