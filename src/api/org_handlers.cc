@@ -8,6 +8,7 @@
 #include "api/errors.h"
 #include "api/json_body.h"
 #include "api/member_role_cache.h"
+#include "api/trigger_cache.h"
 #include "common/logging.h"
 #include "pipeline/text.h"
 #include "store/organization_repository.h"
@@ -170,6 +171,8 @@ HttpResponse HandleDeleteOrganization(const GatewayDeps& deps, const HttpRequest
   // Whatever the outcome (a failed commit may still have happened), no cached role of this
   // organization may outlive the call. The same holds for every membership change below.
   deps.member_roles->ForgetOrganization(std::get<OrgScope>(scope).organization_id);
+  // Its triggers went with it (the cache is keyed by trigger, not organization: drop all).
+  if (deps.trigger_cache) deps.trigger_cache->ForgetAll();
   if (!deleted.ok()) return Failed(deps, request, deleted);
   deps.logger->Info("organization deleted",
                     {{"organization_id", std::get<OrgScope>(scope).organization_id},

@@ -22,6 +22,7 @@ namespace auri::api {
 class Authenticator;
 class DependencyProbe;
 class MemberRoleCache;
+class TriggerCache;
 
 // What the gateway's handlers need. Pointers are not owned and must outlive the routes (and so the
 // Server that runs them).
@@ -40,6 +41,9 @@ struct GatewayDeps {
   // Membership roles for the organization checks (api/access.h); member and organization
   // handlers call ForgetOrganization after changing them.
   MemberRoleCache* member_roles = nullptr;
+  // Optional: answers of GET /api/v1/triggers/{id} (api/trigger_cache.h); the trigger handlers
+  // forget a trigger after writing it, and deleting an organization forgets all. Null = no cache.
+  TriggerCache* trigger_cache = nullptr;
   JwtKeyRingCache* jwt = nullptr;  // signs access tokens
   const Config* config = nullptr;
   const Clock* clock = nullptr;

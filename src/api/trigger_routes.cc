@@ -5,6 +5,7 @@
 // (ResolveHeaderScope: 401/400/403) → ids that are not UUIDs are 404 → read and validate the body
 // (415/400, every bad field at once) → one repository call (its own transaction) → the answer.
 // The repository matches every trigger on its organization, so another tenant's trigger is 404.
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <variant>
@@ -13,6 +14,7 @@
 #include "api/errors.h"
 #include "api/json_body.h"
 #include "api/routes.h"
+#include "api/trigger_cache.h"
 #include "api/trigger_dto.h"
 #include "pipeline/circuit_breaker.h"
 #include "pipeline/event.h"
@@ -23,6 +25,18 @@ namespace auri::api {
 namespace {
 
 using nlohmann::json;
+
+// UUIDs as text, ignoring case (a header may carry upper case; PostgreSQL prints lower case).
+bool SameUuid(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 constexpr std::chrono::milliseconds kDbTimeout{3000};
 
@@ -61,6 +75,13 @@ class Call {
 
   HttpResponse Fail(const Status& status) const {
     return ResponseFromStatus(status, deps_.logger, request_.request_id);
+  }
+
+  TriggerCache* cache() const { return deps_.trigger_cache; }
+  // After a write of trigger `id` or of its children, whether it succeeded or not (a failure may
+  // come after the commit, e.g. a lost connection): the next GET of this gateway reads it anew.
+  void ForgetTrigger(const std::string& id) const {
+    if (deps_.trigger_cache) deps_.trigger_cache->Forget(id);
   }
 
  private:
@@ -178,14 +199,30 @@ HttpResponse ListTriggersHandler(const GatewayDeps& deps, const HttpRequest& req
   return PageResponse(*rows, p, TriggerJson);
 }
 
+// The one read served from the trigger cache (api/trigger_cache.h). The scope check above it runs
+// on every request; a cached answer is served only to callers scoped to the trigger's own
+// organization, anyone else reads the database (which answers 404).
 HttpResponse GetTriggerHandler(const GatewayDeps& deps, const HttpRequest& request) {
   Call call(deps, request, Access::kRead);
   if (call.refused()) return *call.refused();
   std::optional<std::string> id = call.Id("id");
   if (!id) return NotFoundResponse("trigger");
+  TriggerCache* cache = call.cache();
+  uint64_t generation = 0;
+  if (cache && cache->enabled()) {
+    if (std::shared_ptr<const TriggerCache::Entry> hit = cache->Find(*id);
+        hit && SameUuid(hit->organization_id, call.org())) {
+      return JsonResponse(200, hit->body);
+    }
+    generation = cache->Generation();  // before the read: see TriggerCache::Store
+  }
   Result<TriggerWithChildren> found = GetTrigger(call.pool(), call.org(), *id, kDbTimeout);
   if (!found.ok()) return call.Fail(found.status());
-  return DataResponse(200, TriggerWithChildrenJson(*found));
+  HttpResponse response = DataResponse(200, TriggerWithChildrenJson(*found));
+  if (cache && cache->enabled()) {
+    cache->Store(*id, found->trigger.organization_id, response.body, generation);
+  }
+  return response;
 }
 
 HttpResponse UpdateTriggerHandler(const GatewayDeps& deps, const HttpRequest& request) {
@@ -200,6 +237,7 @@ HttpResponse UpdateTriggerHandler(const GatewayDeps& deps, const HttpRequest& re
   std::optional<TriggerFields> fields = ReadTriggerFields(reader);
   if (!errors.empty() || !fields) return ValidationErrorResponse(errors);
   Result<TriggerRow> updated = UpdateTrigger(call.pool(), call.org(), *id, *fields, kDbTimeout);
+  call.ForgetTrigger(*id);
   if (!updated.ok()) return call.Fail(updated.status());
   return DataResponse(200, TriggerJson(*updated));
 }
@@ -209,9 +247,9 @@ HttpResponse DeleteTriggerHandler(const GatewayDeps& deps, const HttpRequest& re
   if (call.refused()) return *call.refused();
   std::optional<std::string> id = call.Id("id");
   if (!id) return NotFoundResponse("trigger");
-  if (Status s = DeleteTrigger(call.pool(), call.org(), *id, kDbTimeout); !s.ok()) {
-    return call.Fail(s);
-  }
+  Status deleted = DeleteTrigger(call.pool(), call.org(), *id, kDbTimeout);
+  call.ForgetTrigger(*id);
+  if (!deleted.ok()) return call.Fail(deleted);
   return NoContent();
 }
 
@@ -243,6 +281,7 @@ HttpResponse WriteCondition(const GatewayDeps& deps, const HttpRequest& request,
   Result<ConditionRow> written =
       create ? CreateCondition(call.pool(), call.org(), *id, *fields, check, kDbTimeout)
              : UpdateCondition(call.pool(), call.org(), *id, *cid, *fields, check, kDbTimeout);
+  call.ForgetTrigger(*id);
   if (!errors.empty()) return ValidationErrorResponse(errors);
   if (!written.ok()) return call.Fail(written.status());
   return DataResponse(create ? 201 : 200, ConditionJson(*written));
@@ -269,9 +308,9 @@ HttpResponse DeleteConditionHandler(const GatewayDeps& deps, const HttpRequest& 
   if (!id) return NotFoundResponse("trigger");
   std::optional<std::string> cid = call.Id("cid");
   if (!cid) return NotFoundResponse("condition");
-  if (Status s = DeleteCondition(call.pool(), call.org(), *id, *cid, kDbTimeout); !s.ok()) {
-    return call.Fail(s);
-  }
+  Status deleted = DeleteCondition(call.pool(), call.org(), *id, *cid, kDbTimeout);
+  call.ForgetTrigger(*id);
+  if (!deleted.ok()) return call.Fail(deleted);
   return NoContent();
 }
 
@@ -296,6 +335,7 @@ HttpResponse WriteAction(const GatewayDeps& deps, const HttpRequest& request, bo
   Result<ActionRow> written =
       create ? CreateAction(call.pool(), call.org(), *id, *fields, kDbTimeout)
              : UpdateAction(call.pool(), call.org(), *id, *aid, *fields, kDbTimeout);
+  call.ForgetTrigger(*id);
   if (!written.ok()) return call.Fail(written.status());
   return DataResponse(create ? 201 : 200, ActionJson(*written));
 }
@@ -321,9 +361,9 @@ HttpResponse DeleteActionHandler(const GatewayDeps& deps, const HttpRequest& req
   if (!id) return NotFoundResponse("trigger");
   std::optional<std::string> aid = call.Id("aid");
   if (!aid) return NotFoundResponse("action");
-  if (Status s = DeleteAction(call.pool(), call.org(), *id, *aid, kDbTimeout); !s.ok()) {
-    return call.Fail(s);
-  }
+  Status deleted = DeleteAction(call.pool(), call.org(), *id, *aid, kDbTimeout);
+  call.ForgetTrigger(*id);
+  if (!deleted.ok()) return call.Fail(deleted);
   return NoContent();
 }
 
@@ -380,6 +420,7 @@ HttpResponse PatchBreakerHandler(const GatewayDeps& deps, const HttpRequest& req
   Result<TriggerRow> updated =
       UpdateBreakerConfig(call.pool(), call.org(), *id, config.failure_threshold,
                           config.recovery_timeout_seconds, config.half_open_max_calls, kDbTimeout);
+  call.ForgetTrigger(*id);  // the breaker is not in GET /triggers/{id} today; forgetting is cheap
   if (!updated.ok()) return call.Fail(updated.status());
   return DataResponse(200, BreakerJson(*updated));
 }

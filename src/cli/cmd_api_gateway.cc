@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/authenticator.h"
@@ -12,6 +13,8 @@
 #include "api/rate_limit_policy.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "api/trigger_cache.h"
+#include "api/trigger_cache_invalidator.h"
 #include "auth/jwt.h"
 #include "cache/rate_limiter.h"
 #include "cache/redis_client.h"
@@ -152,6 +155,16 @@ int RunApiGateway(const CliContext& ctx) {
       },
       &clock,
       api::MemberRoleCache::Options{.ttl = std::chrono::milliseconds(c.api.member_role_cache_ms)});
+  // GET /api/v1/triggers/{id} answers are reused for api.trigger_cache_ms, forgotten on writes
+  // through this gateway and on NOTIFY trigger_changed (the trade-off is in docs/decisions.md).
+  api::TriggerCache trigger_cache(
+      &clock, api::TriggerCache::Options{.ttl = std::chrono::milliseconds(c.api.trigger_cache_ms)});
+  std::optional<api::TriggerCacheInvalidator> trigger_cache_invalidator;
+  if (trigger_cache.enabled()) {
+    trigger_cache_invalidator.emplace(
+        &trigger_cache, &ctx.log, api::TriggerCacheInvalidator::Options{.dsn = c.DatabaseDsn()});
+  }
+  deps.trigger_cache = &trigger_cache;
   deps.pool = &pool;
   deps.authenticator = &authenticator;
   deps.member_roles = &member_roles;

@@ -65,6 +65,13 @@ const Option kOptions[] = {
      "keeps the old role for at most this long; changes made through the same gateway apply at "
      "once.",
      FIELD(api.member_role_cache_ms)},
+    {"api.trigger_cache_ms", Kind::kInt, "1000", 0, 60000,
+     "How long the gateway may serve GET /api/v1/triggers/{id} from memory (entries keyed by "
+     "trigger, at most 10,000) before reading the database again; 0 = always read. Changes made "
+     "through the same gateway apply at once; changes made elsewhere (SQL, another replica) apply "
+     "when their NOTIFY trigger_changed arrives, and after at most this long if it is missed. "
+     "Authorization is checked on every request.",
+     FIELD(api.trigger_cache_ms)},
     {"postgres.dsn", Kind::kString, "", 0, 0,
      "libpq DSN of an external database. Empty = Auri runs its own PostgreSQL under <home>.",
      FIELD(postgres.dsn)},

@@ -26,6 +26,7 @@ struct Config {
     int shutdown_timeout_seconds = 0;
     std::vector<std::string> cors_origins;
     int member_role_cache_ms = 0;
+    int trigger_cache_ms = 0;
   } api;
 
   struct Postgres {

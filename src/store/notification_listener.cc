@@ -10,14 +10,20 @@ namespace {
 
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& conn, const std::string& channel, std::set<std::string>* seen)
+  Receiver(pqxx::connection_base& conn, const std::string& channel,
+           NotificationListener::Wakeup* seen)
       : pqxx::notification_receiver(conn, channel), seen_(seen) {}
-  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override {
-    seen_->insert(channel());
+  void operator()(const std::string& payload, int /*backend_pid*/) override {
+    seen_->channels.insert(channel());
+    if (seen_->notifications.size() < NotificationListener::kMaxNotificationsPerWait) {
+      seen_->notifications.push_back({channel(), payload});
+    } else {
+      seen_->notifications_dropped = true;
+    }
   }
 
  private:
-  std::set<std::string>* seen_;
+  NotificationListener::Wakeup* seen_;
 };
 
 }  // namespace
@@ -27,7 +33,7 @@ struct NotificationListener::State {
   const ConnectionPool* pool = nullptr;  // the pool whose DSN to follow
   std::string connected_dsn;             // DSN of the open connection
   std::vector<std::string> channels;
-  std::set<std::string> seen;
+  Wakeup seen;  // filled by the receivers during one Wait
   // Receivers UNLISTEN in their destructor, so they go before the connection.
   std::unique_ptr<pqxx::connection> conn;
   std::vector<std::unique_ptr<Receiver>> receivers;
@@ -71,14 +77,16 @@ Result<NotificationListener::Wakeup> NotificationListener::Wait(std::chrono::mil
       }
       wakeup.reconnected = true;
     }
-    s.seen.clear();
+    s.seen = Wakeup{};
     if (timeout.count() > 0) {
       long ms = static_cast<long>(timeout.count());
       s.conn->await_notification(ms / 1000, (ms % 1000) * 1000);
     }
     s.conn->get_notifs();  // anything else that arrived meanwhile
-    wakeup.channels = std::move(s.seen);
-    s.seen.clear();
+    bool reconnected = wakeup.reconnected;
+    wakeup = std::move(s.seen);
+    wakeup.reconnected = reconnected;
+    s.seen = Wakeup{};
     return wakeup;
   } catch (const std::exception& e) {
     s.Close();

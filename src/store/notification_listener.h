@@ -2,6 +2,7 @@
 // LISTEN on a dedicated PostgreSQL connection (NOTIFY is a wake-up only: every user also polls,
 // so a lost notification or a dropped connection costs latency, never data).
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <set>
 #include <string>
@@ -26,8 +27,21 @@ class NotificationListener {
   NotificationListener(const NotificationListener&) = delete;
   NotificationListener& operator=(const NotificationListener&) = delete;
 
+  struct Notification {
+    std::string channel;
+    std::string payload;
+  };
+  // At most this many notifications are kept per Wait (every input has a size limit); beyond
+  // them only `channels` and `notifications_dropped` record that more arrived.
+  static constexpr size_t kMaxNotificationsPerWait = 1024;
+
   struct Wakeup {
     std::set<std::string> channels;  // channels that were notified
+    // The notifications themselves, in arrival order (the first kMaxNotificationsPerWait).
+    std::vector<Notification> notifications;
+    // True when notifications arrived beyond kMaxNotificationsPerWait: a caller that acts on
+    // payloads must then act as if every payload had been seen (e.g. drop a whole cache).
+    bool notifications_dropped = false;
     // True when this call (re)connected: notifications sent while disconnected are lost, so
     // the caller should treat every channel as notified.
     bool reconnected = false;

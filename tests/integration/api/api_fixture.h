@@ -13,12 +13,15 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 
 #include "api/authenticator.h"
 #include "api/health.h"
 #include "api/member_role_cache.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "api/trigger_cache.h"
+#include "api/trigger_cache_invalidator.h"
 #include "auth/jwt.h"
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -82,6 +85,7 @@ class ApiFixture : public ::testing::Test {
 
     config_ = DefaultConfigForTests();
     config_.auth.argon2 = argon2_;
+    config_.api.trigger_cache_ms = trigger_cache_ms_;
     authenticator_ = std::make_unique<Authenticator>(AuthenticatorDeps{
         .pool = pool_.get(),
         .jwt = jwt_.get(),
@@ -104,6 +108,19 @@ class ApiFixture : public ::testing::Test {
         &clock_,
         MemberRoleCache::Options{.ttl =
                                      std::chrono::milliseconds(config_.api.member_role_cache_ms)});
+    // The trigger cache as deployed too, fed by a real LISTEN. SetUp waits until it is listening,
+    // so a test's first read can already be cached (else a test of invalidation proves nothing).
+    trigger_cache_ = std::make_unique<TriggerCache>(
+        &clock_,
+        TriggerCache::Options{.ttl = std::chrono::milliseconds(config_.api.trigger_cache_ms)});
+    if (trigger_cache_->enabled()) {
+      trigger_cache_invalidator_ = std::make_unique<TriggerCacheInvalidator>(
+          trigger_cache_.get(), &log_.logger(),
+          TriggerCacheInvalidator::Options{.dsn = dsn_,
+                                           .wait_slice = std::chrono::milliseconds(50)});
+      ASSERT_TRUE(WaitForTriggerCacheActive()) << "the trigger cache never started listening";
+    }
+    deps.trigger_cache = trigger_cache_.get();
     deps.pool = pool_.get();
     deps.authenticator = authenticator_.get();
     deps.member_roles = member_roles_.get();
@@ -126,9 +143,20 @@ class ApiFixture : public ::testing::Test {
 
   void TearDown() override {
     server_.reset();
+    trigger_cache_invalidator_.reset();
     if (probe_) probe_->Stop();
     std::error_code ignored;
     if (!home_.empty()) std::filesystem::remove_all(home_, ignored);
+  }
+
+  // True once the trigger cache serves (its invalidator is LISTENing); bounded wait.
+  bool WaitForTriggerCacheActive() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (trigger_cache_->active()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
   }
 
   // Subclasses may add a rate limiter etc. before the server starts.
@@ -145,6 +173,7 @@ class ApiFixture : public ::testing::Test {
     c.api.shutdown_timeout_seconds = 5;
     c.auth.argon2 = "minimum";          // tests only: hashing users and keys must be fast
     c.api.member_role_cache_ms = 1000;  // the default, so the tests see the cache as deployed
+    c.api.trigger_cache_ms = 1000;      // the default, likewise
     return c;
   }
 
@@ -245,6 +274,8 @@ class ApiFixture : public ::testing::Test {
   // The auth.argon2 cost of the gateway under test (passwords, keys and the authenticator's dummy
   // hash). A timing test sets "interactive" in its constructor, before SetUp.
   std::string argon2_ = "minimum";
+  // api.trigger_cache_ms of the gateway under test (the default); set in a constructor.
+  int trigger_cache_ms_ = 1000;
   std::string home_;
   std::string dsn_;
   std::string ingest_token_;
@@ -259,6 +290,8 @@ class ApiFixture : public ::testing::Test {
   std::unique_ptr<DependencyProbe> probe_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<MemberRoleCache> member_roles_;
+  std::unique_ptr<TriggerCache> trigger_cache_;
+  std::unique_ptr<TriggerCacheInvalidator> trigger_cache_invalidator_;
   std::vector<Route> routes_;
   std::unique_ptr<Server> server_;
 };
