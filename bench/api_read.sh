@@ -4,8 +4,9 @@
 # trigger row, with the same number of clients, same machine, same run. Target (issue 3): >= 50 %.
 #
 # The gateway does per request: JWT verification, the membership role (a prepared statement,
-# reused for api.member_role_cache_ms), the trigger row with its conditions and actions (one
-# prepared statement), and the rate limiter (a Lua script in Redis; the user limit is raised so
+# reused for api.member_role_cache_ms), the trigger with its conditions and actions (the response
+# body from the gateway's trigger cache, re-read by one prepared statement at most every
+# api.trigger_cache_ms), and the rate limiter (a Lua script in Redis; the user limit is raised so
 # the load is not refused — the counting still runs). pgbench does one indexed SELECT.
 #
 # Usage: bench/api_read.sh [--smoke]    (--smoke: 1 short round, for CI; not a measurement)

@@ -28,12 +28,29 @@ class TriggerCacheTest : public ApiFixture {
       "conditions": [{"condition_type": "agent_id_equals", "value": 1}],
       "actions": [{"action_type": "webhook", "config": {"url": "https://hooks.example.com/a"}}]})");
     EXPECT_EQ(r.status, 201) << r.body;
+    SettleNotifications();
     return r.json["data"]["id"].is_string() ? r.json["data"]["id"].get<std::string>() : "";
+  }
+
+  // Waits (bounded) until the gateway has processed every trigger_changed committed so far, such
+  // as those of the test's own setup writes, which would otherwise arrive at a random later
+  // moment and drop an entry a test expects. NOTIFYs are delivered in commit order, so once a
+  // marker sent now has been applied (every applied payload bumps the cache's generation), so
+  // have all before it.
+  void SettleNotifications() {
+    uint64_t before = trigger_cache_->Generation();
+    Exec(R"(NOTIFY trigger_changed, '{"trigger_id": "00000000-0000-0000-0000-000000000000"}')");
+    auto deadline = steady_clock::now() + std::chrono::seconds(5);
+    while (trigger_cache_->Generation() == before && steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    ASSERT_NE(trigger_cache_->Generation(), before) << "the marker notification never arrived";
   }
 
   // GETs the trigger as `user` until the answer is in the cache (so what follows tests an
   // invalidation, not a miss); bounded. The gateway's own writes notify too, and such a
-  // notification may arrive just after a read and drop its entry: hence the retry.
+  // notification may arrive just after a read and drop its entry: hence the retry (and
+  // SettleNotifications before anything that must find the entry still there).
   ApiResponse GetCached(const SeededUser& user, const std::string& id) {
     auto deadline = steady_clock::now() + std::chrono::seconds(5);
     ApiResponse r;
@@ -166,6 +183,7 @@ TEST_F(TriggerCacheTest, CallersOfAnotherOrganizationStillGetNotFoundForACachedT
   ApiResponse own_org = CallAs(bob, "GET", "/api/v1/triggers/" + id);
   EXPECT_EQ(own_org.status, 404) << own_org.body;
   EXPECT_EQ(own_org.json["message"], "trigger not found");
+  EXPECT_NE(trigger_cache_->Find(id), nullptr) << "bob's read was not tested against an entry";
   // Naming alice's organization: bob is not a member.
   ApiResponse named = CallAs(bob, "GET", "/api/v1/triggers/" + id, "", alice.org_id);
   EXPECT_EQ(named.status, 403) << named.body;
