@@ -74,6 +74,9 @@ json StatusJson(const dr::DrStatus& s) {
           {"restorable_window", window},
           {"restore_bytes_per_second", s.restore_bytes_per_second},
           {"replay_bytes_per_second", s.replay_bytes_per_second},
+          {"measured_recovery_seconds", s.measured_recovery_seconds},
+          {"last_commit",
+           s.last_commit_unix_us > 0 ? dr::FormatRfc3339(s.last_commit_unix_us) : std::string()},
           {"wal_since_backup_bytes", s.wal_since_backup_bytes},
           {"predicted_rto_seconds", s.predicted_rto_seconds}};
 }
@@ -130,9 +133,13 @@ void PrintStatus(const dr::DrStatus& s) {
                                                 : (dr::FormatRfc3339(s.window.earliest_us) +
                                                    " .. " + dr::FormatRfc3339(s.window.latest_us))
                                                       .c_str());
-  std::printf("predicted RTO:        %s (restore %s, replay %s, %s of WAL since the backup)\n",
+  std::string replay = s.replay_bytes_per_second > 0
+                           ? Rate(s.replay_bytes_per_second)
+                           : "not measured yet, counted as the last start-to-writable " +
+                                 Seconds(s.measured_recovery_seconds);
+  std::printf("predicted RTO:        %s (restore %s, replay %s; %s of WAL since the backup)\n",
               Seconds(s.predicted_rto_seconds).c_str(), Rate(s.restore_bytes_per_second).c_str(),
-              Rate(s.replay_bytes_per_second).c_str(),
+              replay.c_str(),
               s.wal_since_backup_bytes < 0 ? "?" : HumanBytes(s.wal_since_backup_bytes).c_str());
 }
 

@@ -49,7 +49,8 @@ std::vector<std::string> SwitchCandidateSettings(const Config& c) {
   // and no command, so WAL is kept until SwitchStackDatabase sets the command. Nothing of this
   // instance reaches the repositories if it is never switched to.
   return {"archive_mode=on", "wal_level=replica",
-          "archive_timeout=" + std::to_string(c.backup.archive_timeout_seconds)};
+          "archive_timeout=" + std::to_string(c.backup.archive_timeout_seconds),
+          "track_commit_timestamp=on"};
 }
 
 int SwitchServicesToRestored(const CliContext& ctx, const dr::RestoredInstance& restored,

@@ -107,7 +107,11 @@ ComponentSpec PostgresComponent(const CliContext& ctx, const Config& c) {
   milliseconds stop_timeout = seconds(c.supervisor.stop_timeout_seconds);
   ComponentSpec spec{
       "postgres", c.postgres.port, [postgres] { return postgres->Start(SIGINT); },
-      [postgres](pid_t pid, milliseconds t) { return postgres->WaitReady(pid, t); },
+      [postgres](pid_t pid, milliseconds t) {
+        RETURN_IF_ERROR(postgres->WaitReady(pid, t));
+        (void)WakeCheckpointer(postgres->Dsn("postgres"));  // archive_timeout from now on
+        return Status::Ok();
+      },
       // Not necessarily our child (an adopted server): wait by polling, which also reaps a child.
       [stop_timeout](pid_t pid) { return StopProcess(pid, SIGINT, stop_timeout, false); },
       [postgres, &c, &ctx]() -> Status {

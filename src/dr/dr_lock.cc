@@ -1,10 +1,12 @@
 #include "dr/dr_lock.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -36,18 +38,35 @@ Result<DrLock> DrLock::Acquire(const std::string& run_dir, const std::string& co
 Result<DrLock> DrLock::AcquireWaiting(const std::string& run_dir, const std::string& command,
                                       std::chrono::milliseconds wait,
                                       const std::function<void(const std::string&)>& on_wait) {
+  const std::string wanted = run_dir + "/dr.lock.wanted";
+  const std::string me = std::to_string(::getpid());
   auto deadline = std::chrono::steady_clock::now() + wait;
   bool told = false;
   while (true) {
     auto lock = Acquire(run_dir, command);
     if (lock.ok() || lock.status().code() != StatusCode::kFailedPrecondition ||
         std::chrono::steady_clock::now() >= deadline) {
+      // Withdraw the request, unless another waiter has written its own since.
+      if (told) {
+        auto holder = ReadFileLimited(wanted, 64);
+        if (holder.ok() && *holder == me) ::unlink(wanted.c_str());
+      }
       return lock;
     }
-    if (!told && on_wait) on_wait(lock.status().message());
-    told = true;
+    if (!told) {
+      if (on_wait) on_wait(lock.status().message());
+      (void)WriteFileAtomically(wanted, me, 0644);
+      told = true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+bool DrLock::SomeoneWaits(const std::string& run_dir) {
+  auto text = ReadFileLimited(run_dir + "/dr.lock.wanted", 64);
+  if (!text.ok()) return false;
+  pid_t pid = static_cast<pid_t>(std::atol(text->c_str()));
+  return pid > 0 && pid != ::getpid() && (::kill(pid, 0) == 0 || errno == EPERM);
 }
 
 DrLock::~DrLock() {

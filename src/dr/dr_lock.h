@@ -20,9 +20,15 @@ class DrLock {
   // at most `wait`; `on_wait` is called once with the refusal message when waiting starts (e.g.
   // to print "waiting for the dr-agent's backup"). wait = 0 behaves as Acquire. Errors: those of
   // Acquire, the refusal naming the holder when the wait runs out.
+  // While it waits, it leaves its pid in <run_dir>/dr.lock.wanted so background work (the
+  // dr-agent) lets it go first (see SomeoneWaits).
   static Result<DrLock> AcquireWaiting(const std::string& run_dir, const std::string& command,
                                        std::chrono::milliseconds wait,
                                        const std::function<void(const std::string&)>& on_wait);
+
+  // True while another live process waits in AcquireWaiting: the dr-agent then postpones its
+  // scheduled run, so a manual command is never starved by back-to-back scheduled runs.
+  static bool SomeoneWaits(const std::string& run_dir);
 
   DrLock(DrLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   DrLock& operator=(DrLock&&) = delete;

@@ -50,6 +50,10 @@ pid_t ReadyPostmasterPid(const std::string& data_dir) {
   return name.rfind("postgres", 0) == 0 ? pid : -1;
 }
 
+Status WakeCheckpointer(const std::string& admin_dsn) {
+  return ExecuteAdminSql(admin_dsn, "SELECT pg_reload_conf() WHERE NOT pg_is_in_recovery()");
+}
+
 bool PostgresAcceptsConnections(const std::string& host, int port, int timeout_seconds) {
   std::string conninfo = "host=" + host + " port=" + std::to_string(port) +
                          " dbname=postgres connect_timeout=" + std::to_string(timeout_seconds);

@@ -64,6 +64,14 @@ class PostgresServer {
 // that process is alive; -1 otherwise (no server, starting, stopping, or a stale pid file).
 pid_t ReadyPostmasterPid(const std::string& data_dir);
 
+// SELECT pg_reload_conf() on the server of `admin_dsn`, once it has left recovery. Needed after
+// every start of an archiving server: a checkpointer that computed its sleep while the server was
+// still starting up (in recovery) sleeps a whole checkpoint_timeout (5 min) before it looks at
+// archive_timeout again (PostgreSQL 15, observed here) — commits made meanwhile stay unarchived
+// for minutes instead of archive_timeout seconds. The reload wakes it. Errors: those of
+// ExecuteAdminSql.
+Status WakeCheckpointer(const std::string& admin_dsn);
+
 // True when the server at host:port answers (PQping == PQPING_OK), with a connect timeout.
 bool PostgresAcceptsConnections(const std::string& host, int port, int timeout_seconds);
 

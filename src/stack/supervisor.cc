@@ -218,6 +218,15 @@ Status Supervisor::Run() {
       log_.Info("reload requested (SIGHUP)");
       Reload(&running);
     }
+    // A hold ends without a SIGHUP when its holder dies (a crashed `auri restore --in-place`).
+    for (auto& r : running) {
+      if (!r.held || (r.spec->held && r.spec->held())) continue;
+      r.held = false;
+      log_.Warn("hold ended without a release (its holder is gone); starting",
+                {{"name", r.spec->name}});
+      StartNow(&r);
+      (void)Publish(running, "ready");
+    }
     // An adopted process is not our child: no SIGCHLD, so look for it.
     for (auto& r : running) {
       if (!r.adopted || r.pid <= 0 || ProcessAlive(r.pid)) continue;

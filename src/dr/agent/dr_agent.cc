@@ -150,6 +150,12 @@ void DrAgent::Plan(int64_t start_unix) {
 
 void DrAgent::RunScheduled(BackupType type, int64_t now_unix) {
   const std::string type_name = BackupTypeName(type);
+  if (DrLock::SomeoneWaits(options_.run_dir)) {
+    // A manual DR command waits for the lock: it goes first.
+    log_.Info("scheduled backup postponed: a DR command waits for the lock", {{"type", type_name}});
+    retry_at_unix_ = now_unix + options_.lock_retry.count() / 1000;
+    return;
+  }
   auto lock = DrLock::Acquire(options_.run_dir, std::string("dr-agent ") + type_name + " backup");
   if (!lock.ok()) {
     log_.Info("scheduled backup postponed: another DR command runs",

@@ -47,10 +47,13 @@ std::string RenderPgBackRestConfig(const PgBackRestSettings& s) {
 
 std::vector<std::string> ArchivingSettings(const PgBackRestSettings& s,
                                            int archive_timeout_seconds) {
+  // track_commit_timestamp: `auri dr status` tells whether anything was committed after the
+  // newest archived segment (the WAL an idle server writes is not data at risk).
   return {"wal_level=replica", "archive_mode=on",
           "archive_command=" + s.bin + " --config=" + s.config_file + " --stanza=" + s.stanza +
               " archive-push %p",
-          "archive_timeout=" + std::to_string(archive_timeout_seconds)};
+          "archive_timeout=" + std::to_string(archive_timeout_seconds),
+          "track_commit_timestamp=on"};
 }
 
 std::string ArchiveCommandFor(const PgBackRestSettings& s) {

@@ -32,8 +32,8 @@ struct PgBackRestSettings {
 std::string RenderPgBackRestConfig(const PgBackRestSettings& settings);
 
 // PostgreSQL `-c name=value` settings for continuous archiving: archive_mode=on, wal_level=replica,
-// archive_timeout, and an archive_command running `pgbackrest archive-push` (asynchronous, to
-// every repository).
+// archive_timeout, an archive_command running `pgbackrest archive-push` (asynchronous, to every
+// repository), and track_commit_timestamp=on (the RPO exposure needs the newest commit's time).
 std::vector<std::string> ArchivingSettings(const PgBackRestSettings& settings,
                                            int archive_timeout_seconds);
 

@@ -189,6 +189,7 @@ Result<InPlaceResult> RestoreInPlace(BackupEngine& engine, const InPlaceOptions&
       WaitUntilRecovered(admin, o.data_dir, o.log_file, std::min(Left(deadline), o.ready_timeout)));
   out.recovery_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
   out.outage_seconds = std::chrono::duration<double>(Clock::now() - stopped_at).count();
+  (void)WakeCheckpointer(admin);  // archive_timeout applies from now on
   progress.Step("recovery ended; postgresql accepts writes");
 
   // 7. Integrity checks.

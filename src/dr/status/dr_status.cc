@@ -64,6 +64,7 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
   }
   const VerificationRecord* newest_restore_rate = nullptr;
   const VerificationRecord* newest_replay_rate = nullptr;
+  const VerificationRecord* newest_recovery = nullptr;
   for (const auto& b : catalog.backups) {
     if (st.newest.id.empty() || b.stop_unix >= st.newest.stop_unix) st.newest = b;
     if (b.type == "full")
@@ -83,9 +84,14 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
         (!newest_restore_rate || v.verified_at > newest_restore_rate->verified_at)) {
       newest_restore_rate = &v;
     }
-    if (v.recovery_seconds > 0 && v.replayed_wal_bytes > 0 &&
+    // A replay rate needs at least a segment of WAL: below that, the time is the server's start.
+    if (v.recovery_seconds > 0 && v.replayed_wal_bytes >= kDefaultWalSegmentBytes &&
         (!newest_replay_rate || v.verified_at > newest_replay_rate->verified_at)) {
       newest_replay_rate = &v;
+    }
+    if (v.recovery_seconds > 0 &&
+        (!newest_recovery || v.verified_at > newest_recovery->verified_at)) {
+      newest_recovery = &v;
     }
   }
   if (!st.newest.id.empty()) st.seconds_since_last_backup = now_s - st.newest.stop_unix;
@@ -100,6 +106,7 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
     st.replay_bytes_per_second =
         newest_replay_rate->replayed_wal_bytes / newest_replay_rate->recovery_seconds;
   }
+  if (newest_recovery) st.measured_recovery_seconds = newest_recovery->recovery_seconds;
 
   // 2. The primary's archiver and WAL position.
   int64_t current_bytes = -1;
@@ -111,7 +118,13 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
       "coalesce((extract(epoch FROM last_archived_time) * 1000000)::bigint, 0), failed_count, "
       "coalesce(last_failed_wal, ''), pg_walfile_name(pg_current_wal_lsn()), "
       "pg_current_wal_lsn()::text, "
-      "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') "
+      "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'), "
+      // The newest commit's time: pg_last_committed_xact() knows commits since the server
+      // started; after a restart the newest assigned xid's commit timestamp (kept on disk) does.
+      "CASE WHEN current_setting('track_commit_timestamp') = 'on' THEN coalesce((extract(epoch "
+      "FROM coalesce((pg_last_committed_xact()).timestamp, pg_xact_commit_timestamp((("
+      "pg_snapshot_xmax(pg_current_snapshot())::text::bigint - 1) % 4294967296)::text::xid))) "
+      "* 1000000)::bigint, 0) ELSE -1 END "
       "FROM pg_stat_archiver");
   if (!o.admin_dsn.empty() && rows.ok() && !rows->empty()) {
     const auto& r = (*rows)[0];
@@ -128,6 +141,7 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
     st.current_wal = r[4];
     current_bytes = LsnToBytes(r[5]);
     if (std::atoll(r[6].c_str()) > 0) segment_bytes = std::atoll(r[6].c_str());
+    st.last_commit_unix_us = std::atoll(r[7].c_str());
   }
 
   // 3. Each repository: how much of the primary's WAL it lacks.
@@ -148,12 +162,16 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
     }
     if (end >= 0 && current_bytes >= 0) {
       lag.lag_bytes = std::max<int64_t>(0, current_bytes - end);
-      if (lag.lag_bytes == 0) {
+      int64_t at = lag.path.empty() ? 0 : ArchivedAtUs(lag.path, o.stanza, repo.wal_max);
+      if (at == 0) at = last_archived_us;
+      // A commit up to 1 s before the segment arrived may already be in the next segment (the
+      // push takes a moment after the switch): count it as exposed.
+      // last_commit_unix_us: -1 = not tracked (unknown: assume a commit), 0 = no commit known.
+      bool committed_since = st.last_commit_unix_us < 0 || st.last_commit_unix_us > at - 1000000;
+      if (lag.lag_bytes == 0 || (at > 0 && !committed_since)) {
         lag.lag_seconds = 0;
-      } else {
-        int64_t at = lag.path.empty() ? 0 : ArchivedAtUs(lag.path, o.stanza, repo.wal_max);
-        if (at == 0) at = last_archived_us;
-        if (at > 0) lag.lag_seconds = std::max(0.0, (st.now_unix_us - at) / 1e6);
+      } else if (at > 0) {
+        lag.lag_seconds = std::max(0.0, (st.now_unix_us - at) / 1e6);
       }
     }
     st.repositories.push_back(lag);
@@ -166,10 +184,15 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
     int64_t start = BackupStartBytes(st.newest);
     int64_t end = current_bytes >= 0 ? current_bytes : newest_archived_end;
     if (start >= 0 && end >= 0) st.wal_since_backup_bytes = std::max<int64_t>(0, end - start);
-    if (st.restore_bytes_per_second > 0 && st.replay_bytes_per_second > 0 &&
-        st.wal_since_backup_bytes >= 0) {
-      st.predicted_rto_seconds = st.newest.size_bytes / st.restore_bytes_per_second +
-                                 st.wal_since_backup_bytes / st.replay_bytes_per_second;
+    if (st.restore_bytes_per_second > 0 && st.wal_since_backup_bytes >= 0) {
+      // Without a replay rate (no verification replayed a whole segment yet), the replay term is
+      // what start-to-writable took in the newest verification.
+      double replay = st.replay_bytes_per_second > 0
+                          ? st.wal_since_backup_bytes / st.replay_bytes_per_second
+                          : st.measured_recovery_seconds;
+      if (replay >= 0) {
+        st.predicted_rto_seconds = st.newest.size_bytes / st.restore_bytes_per_second + replay;
+      }
     }
   }
   return st;

@@ -7,7 +7,10 @@
 //   predicted RTO = newest backup size ÷ restore rate + WAL since that backup ÷ replay rate
 //
 // where both rates come from the newest verification that measured them (a verification restores
-// a backup into a scratch instance, dr/verify). Until one has run, the prediction is unknown (-1).
+// a backup into a scratch instance, dr/verify). A replay rate needs a verification that replayed
+// at least one WAL segment (below that the time is the server's start); until there is one, the
+// replay term is the newest verification's start-to-writable time. Until a verification has run,
+// the prediction is unknown (-1).
 //
 // Every "unknown" number is -1. One `pgbackrest info`, a few queries on the primary, a directory
 // listing per repository: cheap enough to run every few seconds.
@@ -31,8 +34,10 @@ struct RepositoryLag {
   // WAL the primary has written past the end of wal_max; -1 when the primary or the repository
   // cannot tell.
   int64_t lag_bytes = -1;
-  // 0 when lag_bytes is 0; else seconds since wal_max arrived in the repository (the oldest
-  // unarchived write is at most that old). -1 unknown.
+  // The RPO exposure in time: 0 when lag_bytes is 0 or nothing was committed after wal_max
+  // arrived in the repository (an idle server keeps writing a few bytes of WAL that hold no
+  // data); else seconds since wal_max arrived (the oldest unarchived commit is at most that old).
+  // -1 unknown.
   double lag_seconds = -1;
 };
 
@@ -54,11 +59,14 @@ struct DrStatus {
   double seconds_since_last_archive = -1;
   int64_t archive_failed_count = 0;
   bool archiving_failing = false;
+  // Newest commit on the primary: -1 not tracked (track_commit_timestamp off), 0 none known.
+  int64_t last_commit_unix_us = -1;
   std::vector<RepositoryLag> repositories;
   RestorableWindow window;
 
   double restore_bytes_per_second = -1;
-  double replay_bytes_per_second = -1;
+  double replay_bytes_per_second = -1;    // from a verification that replayed ≥ one WAL segment
+  double measured_recovery_seconds = -1;  // start-to-writable of the newest verification
   int64_t wal_since_backup_bytes = -1;
   double predicted_rto_seconds = -1;
 };

@@ -368,6 +368,20 @@ TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) 
   EXPECT_EQ(Component("postgres").port, port);
   EXPECT_EQ(Api("GET", "/api/v1/triggers/" + important).status, 200);
   EXPECT_EQ(Api("GET", "/api/v1/triggers/" + written).status, 200);
+
+  // Right after a start, a commit still reaches the repositories within archive_timeout (5 s):
+  // PostgreSQL's checkpointer would otherwise sleep through the first checkpoint_timeout.
+  std::string segment = Scalar(AdminDsn(port), "SELECT pg_walfile_name(pg_current_wal_lsn())");
+  ASSERT_FALSE(CreateTrigger("written right after a start").empty());
+  auto archived_by = std::chrono::steady_clock::now() + seconds(15);
+  std::string last;
+  while (std::chrono::steady_clock::now() < archived_by) {
+    last = Scalar(AdminDsn(port), "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
+    if (last.size() >= 24 && last.substr(8, 16) >= segment.substr(8)) break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_TRUE(last.size() >= 24 && last.substr(8, 16) >= segment.substr(8))
+      << "segment " << segment << " not archived (last archived: " << last << ")";
 }
 
 }  // namespace

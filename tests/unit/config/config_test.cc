@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/fs.h"
+#include "config/active_database.h"
 
 namespace auri {
 namespace {
@@ -114,6 +115,66 @@ TEST(ConfigTest, ReferenceDocMatchesTheOptionTable) {
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(*doc, RenderConfigReference())
       << "regenerate with: ./build/auri config reference > docs/configuration.md";
+}
+
+}  // namespace
+}  // namespace auri
+
+namespace auri {
+namespace {
+
+// After `auri restore --switch` the record <home>/postgres/active.json names the stack's database;
+// it wins over every source, or a command run with the old `--set postgres.port` would talk to
+// the stopped original cluster.
+TEST(ActiveDatabaseTest, RecordOverridesPortAndDirectoriesOverEverySource) {
+  char tmpl[] = "/tmp/auri-active-XXXXXX";
+  std::string home = ::mkdtemp(tmpl);
+  ActiveDatabase record;
+  record.instance = "recovered";
+  record.data_dir = home + "/instances/recovered/data";
+  record.socket_dir = home + "/instances/recovered/run";
+  record.port = 40123;
+  record.previous_data_dir = home + "/postgres/data";
+  record.previous_port = 15432;
+  ASSERT_TRUE(WriteActiveDatabase(home, record).ok());
+
+  ConfigSources sources;
+  sources.overrides = {"general.home=" + home, "postgres.port=15432"};
+  auto config = LoadConfig(sources);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->postgres.port, 40123);
+  EXPECT_EQ(config->PostgresDataDir(), record.data_dir);
+  EXPECT_EQ(config->PostgresSocketDir(), record.socket_dir);
+  EXPECT_EQ(config->postgres.active_instance, "recovered");
+  EXPECT_NE(config->DatabaseDsn().find("port=40123"), std::string::npos);
+
+  // An external database ignores it.
+  sources.overrides.push_back("postgres.dsn=host=db.example port=5432 dbname=auri");
+  config = LoadConfig(sources);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->postgres.active_instance, "");
+
+  // Without the record: the original cluster.
+  ::unlink(ActiveDatabaseFile(home).c_str());
+  sources.overrides = {"general.home=" + home, "postgres.port=15432"};
+  config = LoadConfig(sources);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->postgres.port, 15432);
+  EXPECT_EQ(config->PostgresDataDir(), home + "/postgres/data");
+}
+
+TEST(ActiveDatabaseTest, MalformedRecordIsAnErrorNamingTheFile) {
+  char tmpl[] = "/tmp/auri-active-XXXXXX";
+  std::string home = ::mkdtemp(tmpl);
+  ASSERT_TRUE(MakeDirectories(home + "/postgres").ok());
+  std::ofstream(ActiveDatabaseFile(home)) << "{\"instance\": \"x\", \"port\": \"not a number\"}";
+  ConfigSources sources;
+  sources.overrides = {"general.home=" + home};
+  auto config = LoadConfig(sources);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(config.status().message().find("active.json"), std::string::npos)
+      << config.status().message();
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 #include "dr/dr_lock.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -51,6 +54,28 @@ TEST(DrLockTest, WaitingAcquireGetsTheLockOnceTheHolderLetsGo) {
   release.join();
   EXPECT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_NE(told.find("auri dr-agent backup"), std::string::npos) << told;
+  EXPECT_FALSE(DrLock::SomeoneWaits(dir));  // the request is withdrawn once it holds the lock
+}
+
+TEST(DrLockTest, AWaiterIsVisibleToOtherProcessesWhileItWaits) {
+  std::string dir = TempDir();
+  auto first = DrLock::Acquire(dir, "dr-agent full backup");
+  ASSERT_TRUE(first.ok());
+  // A waiter in another process (a manual `auri backup create`).
+  pid_t child = ::fork();
+  if (child == 0) {
+    auto lock = DrLock::AcquireWaiting(dir, "backup create", std::chrono::seconds(5), {});
+    ::_exit(0);
+  }
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    seen = DrLock::SomeoneWaits(dir);
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(seen);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_FALSE(DrLock::SomeoneWaits(dir));  // a dead waiter does not count
 }
 
 TEST(DrLockTest, WaitingAcquireGivesUpAfterItsWait) {
