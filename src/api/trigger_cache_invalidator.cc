@@ -1,6 +1,9 @@
 #include "api/trigger_cache_invalidator.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "api/trigger_cache.h"
 #include "common/logging.h"
@@ -37,7 +40,13 @@ void TriggerCacheInvalidator::Apply(TriggerCache& cache, const std::string& payl
 }
 
 void TriggerCacheInvalidator::Run() {
-  NotificationListener listener(options_.dsn, {"trigger_changed"});
+  std::optional<NotificationListener> following;
+  if (options_.pool != nullptr) {
+    following.emplace(*options_.pool, std::vector<std::string>{"trigger_changed"});
+  } else {
+    following.emplace(options_.dsn, std::vector<std::string>{"trigger_changed"});
+  }
+  NotificationListener& listener = *following;
   bool failing = false;  // log a failure once, and its recovery once
   std::unique_lock lock(mu_);
   while (!stop_) {

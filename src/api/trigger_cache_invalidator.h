@@ -16,8 +16,9 @@
 #include <thread>
 
 namespace auri {
+class ConnectionPool;
 class Logger;
-}
+}  // namespace auri
 
 namespace auri::api {
 
@@ -26,7 +27,11 @@ class TriggerCache;
 class TriggerCacheInvalidator {
  public:
   struct Options {
-    std::string dsn;  // libpq DSN of the database the gateway reads
+    std::string dsn;  // libpq DSN of the database the gateway reads (when `pool` is null)
+    // When set: listen on the pool's database and follow it when the pool is reconfigured
+    // (`auri restore --switch`), so invalidations keep coming from the database actually read.
+    // Not owned; must outlive the invalidator.
+    const ConnectionPool* pool = nullptr;
     // How long one wait for notifications lasts: bounds how long Stop takes.
     std::chrono::milliseconds wait_slice{250};
     std::chrono::milliseconds retry_interval{1000};

@@ -161,8 +161,8 @@ int RunApiGateway(const CliContext& ctx) {
       &clock, api::TriggerCache::Options{.ttl = std::chrono::milliseconds(c.api.trigger_cache_ms)});
   std::optional<api::TriggerCacheInvalidator> trigger_cache_invalidator;
   if (trigger_cache.enabled()) {
-    trigger_cache_invalidator.emplace(
-        &trigger_cache, &ctx.log, api::TriggerCacheInvalidator::Options{.dsn = c.DatabaseDsn()});
+    trigger_cache_invalidator.emplace(&trigger_cache, &ctx.log,
+                                      api::TriggerCacheInvalidator::Options{.pool = &pool});
   }
   deps.trigger_cache = &trigger_cache;
   deps.pool = &pool;
