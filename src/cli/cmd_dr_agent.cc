@@ -13,6 +13,7 @@
 #include "api/server.h"
 #include "cli/backup_wiring.h"
 #include "cli/exit_codes.h"
+#include "cli/role_runtime.h"
 #include "common/metrics.h"
 #include "common/version.h"
 #include "dr/agent/dr_agent.h"
@@ -161,12 +162,7 @@ int RunDrStatus(const CliContext& ctx) {
 
 int RunDrAgent(const CliContext& ctx) {
   const Config& c = ctx.config;
-  // Stop signals are taken synchronously by one thread (every other thread inherits the mask).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();  // before any thread starts
 
   auto full = dr::Schedule::Parse(c.backup.full_schedule);
   if (!full.ok()) return ReportFailure(full.status().WithContext("option backup.full_schedule"));
@@ -200,46 +196,16 @@ int RunDrAgent(const CliContext& ctx) {
     if (s.status) body["dr"] = StatusJson(*s.status);
     return api::JsonResponse(200, body.dump());
   };
-  auto routes = api::Router::Create(
-      {{.method = "GET",
-        .pattern = "/health",
-        .handler = health,
-        .probe = true,
-        .description = "dr-agent health and DR status"},
-       {.method = "GET",
-        .pattern = "/metrics",
-        .handler = [&metrics](const api::HttpRequest&) { return api::MetricsResponse(metrics); },
-        .probe = true,
-        .description = "Prometheus metrics"}});
-  if (!routes.ok()) return ReportFailure(routes.status());
-  Config::Api http = c.api;
-  http.host = c.dr_agent.host;
-  http.port = c.dr_agent.metrics_port;
-  http.threads = 1;
-  http.cors_origins.clear();
-  api::Server server(http, ctx.log, metrics, std::move(routes).value());
-  Status listening = server.Start();
-  if (!listening.ok()) return ReportFailure(listening);
-
-  std::atomic<bool> done{false};
-  std::thread signal_thread([&] {
-    timespec tick{0, 200 * 1000 * 1000};
-    while (!done.load()) {
-      int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-      if (sig == SIGTERM || sig == SIGINT) {
-        ctx.log.Info("stop requested", {{"signal", sig}});
-        agent.RequestStop();
-        return;
-      }
-    }
-  });
+  auto server = StartRoleEndpoint(c, c.dr_agent.host, c.dr_agent.metrics_port, ctx.log, metrics,
+                                  health, "dr-agent health and DR status");
+  if (!server.ok()) return ReportFailure(server.status());
+  StopSignalWatcher stop(stop_signals, ctx.log, "stop requested",
+                         [&agent] { agent.RequestStop(); });
   ctx.log.Info("dr-agent listening",
-               {{"metrics", "http://" + http.host + ":" + std::to_string(server.port())},
+               {{"metrics", "http://" + c.dr_agent.host + ":" + std::to_string((*server)->port())},
                 {"version", kVersion}});
   agent.Run();
-  done.store(true);
-  signal_thread.join();
-  (void)server.Stop(seconds(5));
+  (void)(*server)->Stop(seconds(5));
   return kExitOk;
 }
 

@@ -18,6 +18,7 @@
 #include "cli/context.h"
 #include "cli/database_url.h"
 #include "cli/exit_codes.h"
+#include "cli/role_runtime.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "common/version.h"
@@ -58,13 +59,7 @@ api::HttpResponse ProcessorHealthResponse(const EventProcessor& processor) {
 
 int RunEventProcessor(const CliContext& ctx) {
   const Config& c = ctx.config;
-  // Block the stop signals in every thread (the server's threads inherit the mask); one thread
-  // waits for them synchronously and asks the loop to stop.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();  // before any thread starts
 
   MetricsRegistry metrics;
   SystemClock clock;
@@ -102,49 +97,20 @@ int RunEventProcessor(const CliContext& ctx) {
   Status started = processor.Start();
   if (!started.ok()) return ReportFailure(started.WithContext("starting the event-processor"));
 
-  auto routes = api::Router::Create(
-      {{.method = "GET",
-        .pattern = "/health",
-        .handler =
-            [&processor](const api::HttpRequest&) { return ProcessorHealthResponse(processor); },
-        .probe = true,
-        .description = "Event-processor health"},
-       {.method = "GET",
-        .pattern = "/metrics",
-        .handler = [&metrics](const api::HttpRequest&) { return api::MetricsResponse(metrics); },
-        .probe = true,
-        .description = "Prometheus metrics"}});
-  if (!routes.ok()) return ReportFailure(routes.status());
-  Config::Api http = c.api;
-  http.host = c.processor.host;
-  http.port = c.processor.metrics_port;
-  http.threads = 1;
-  http.cors_origins.clear();
-  api::Server server(http, ctx.log, metrics, std::move(routes).value());
-  Status listening = server.Start();
-  if (!listening.ok()) return ReportFailure(listening);
-
-  std::atomic<bool> done{false};
-  std::thread signal_thread([&] {
-    timespec tick{0, 200 * 1000 * 1000};
-    while (!done.load()) {
-      int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-      if (sig == SIGTERM || sig == SIGINT) {
-        ctx.log.Info("stop requested; finishing the current batch", {{"signal", sig}});
-        processor.RequestStop();
-        return;
-      }
-    }
-  });
+  auto server = StartRoleEndpoint(
+      c, c.processor.host, c.processor.metrics_port, ctx.log, metrics,
+      [&processor](const api::HttpRequest&) { return ProcessorHealthResponse(processor); },
+      "Event-processor health");
+  if (!server.ok()) return ReportFailure(server.status());
+  StopSignalWatcher stop(stop_signals, ctx.log, "stop requested; finishing the current batch",
+                         [&processor] { processor.RequestStop(); });
 
   ctx.log.Info("event-processor running",
                {{"processor_id", options.processor_id},
-                {"metrics", "http://" + http.host + ":" + std::to_string(server.port())},
+                {"metrics", "http://" + c.processor.host + ":" + std::to_string((*server)->port())},
                 {"version", kVersion}});
   processor.Run();
-  done.store(true);
-  signal_thread.join();
-  Status stopped = server.Stop(std::chrono::seconds(5));
+  Status stopped = (*server)->Stop(std::chrono::seconds(5));
   ctx.log.Info("event-processor stopped", {{"clean", stopped.ok()}});
   return kExitOk;
 }
