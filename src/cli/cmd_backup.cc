@@ -36,6 +36,7 @@ dr::PgBackRestSettings BackupSettings(const Config& c) {
   s.repo_paths = c.BackupRepoPaths();
   s.cipher_type = c.backup.cipher_type;
   s.compress_type = c.backup.compress_type;
+  s.compress_level = c.backup.compress_level;
   s.process_max = c.backup.process_max > 0
                       ? c.backup.process_max
                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));

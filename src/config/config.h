@@ -83,6 +83,7 @@ struct Config {
     int archive_timeout_seconds = 0;
     int retention_full_days = 0;
     std::string compress_type;
+    int compress_level = 0;
     std::string cipher_type;
     int process_max = 0;  // 0 = cores
     int command_timeout_seconds = 0;

@@ -23,7 +23,7 @@ std::string RenderPgBackRestConfig(const PgBackRestSettings& s) {
     out += repo + "-retention-full=" + std::to_string(s.retention_full_days) + "\n";
   }
   out += "compress-type=" + s.compress_type + "\n";
-  out += "compress-level=3\n";
+  out += "compress-level=" + std::to_string(s.compress_level) + "\n";
   out += "process-max=" + std::to_string(s.process_max) + "\n";
   // archive_command returns as soon as the segment is queued in the spool and the asynchronous
   // process pushes it to every repository, so a slow repository does not stall commits.

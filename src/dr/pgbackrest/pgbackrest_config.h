@@ -16,6 +16,7 @@ struct PgBackRestSettings {
   std::string cipher_type = "aes-256-cbc";  // or "none"
   std::string cipher_pass;                  // REQUIRES: non-empty unless cipher_type is "none"
   std::string compress_type = "zst";
+  int compress_level = 1;
   int process_max = 1;
   int retention_full_days = 14;
   std::string spool_path;  // async archive queue

@@ -68,14 +68,16 @@ TEST(PgBackRestConfigTest, EncryptsAndRetainsEveryRepository) {
   s.repo_paths = {"/h/backups/repo1", "/mnt/region2/repo2"};
   s.cipher_pass = "pass";
   s.process_max = 4;
+  s.compress_level = 2;
   s.pg_data_dir = "/h/postgres/data";
   s.pg_port = 15432;
   std::string conf = RenderPgBackRestConfig(s);
-  for (const char* line : {"repo1-path=/h/backups/repo1\n", "repo2-path=/mnt/region2/repo2\n",
-                           "repo1-cipher-type=aes-256-cbc\n", "repo2-cipher-pass=pass\n",
-                           "repo2-retention-full-type=time\n", "repo1-retention-full=14\n",
-                           "compress-type=zst\n", "process-max=4\n", "archive-async=y\n",
-                           "[auri]\npg1-path=/h/postgres/data\n", "pg1-port=15432\n"}) {
+  for (const char* line :
+       {"repo1-path=/h/backups/repo1\n", "repo2-path=/mnt/region2/repo2\n",
+        "repo1-cipher-type=aes-256-cbc\n", "repo2-cipher-pass=pass\n",
+        "repo2-retention-full-type=time\n", "repo1-retention-full=14\n", "compress-type=zst\n",
+        "compress-level=2\n", "process-max=4\n", "archive-async=y\n",
+        "[auri]\npg1-path=/h/postgres/data\n", "pg1-port=15432\n"}) {
     EXPECT_NE(conf.find(line), std::string::npos) << line << " missing in\n" << conf;
   }
   s.cipher_type = "none";
