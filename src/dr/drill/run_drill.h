@@ -69,7 +69,7 @@ struct DrillOptions {
 };
 
 struct DrillOutcome {
-  DrillRecord record;     // always filled; record.passed says whether every criterion held
+  DrillRecord record;  // always filled; record.passed says whether every criterion held
   // Not OK when the drill could not complete (record.error says why): before the disaster the
   // setup's own error; after it kCheckFailed (the recovery failed; also a "recovery" criterion).
   Status status;

@@ -56,8 +56,7 @@ TEST(ConnInfoTest, AsynchronousCommitIsASessionOptionOnlyWhenAsked) {
   ConnectSettings settings;
   EXPECT_EQ(BuildConninfo(info, settings).find("synchronous_commit"), std::string::npos);
   settings.synchronous_commit = false;
-  EXPECT_NE(BuildConninfo(info, settings).find("-c synchronous_commit=off'"),
-            std::string::npos)
+  EXPECT_NE(BuildConninfo(info, settings).find("-c synchronous_commit=off'"), std::string::npos)
       << BuildConninfo(info, settings);
 }
 
