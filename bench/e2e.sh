@@ -29,6 +29,10 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 RATE=500; SECONDS_LOAD=60; BATCH=10; CLIENTS=2; ROUNDS=3; JOBS=50000
 if [ "${1:-}" = "--smoke" ]; then RATE=100; SECONDS_LOAD=3; ROUNDS=1; JOBS=1000; fi
+# For experiments only (the recorded numbers use the defaults above): E2E_RATE, E2E_SECONDS,
+# E2E_ROUNDS, E2E_JOBS, and E2E_SET (extra "--set key=value" words for `auri up`).
+RATE=${E2E_RATE:-$RATE}; SECONDS_LOAD=${E2E_SECONDS:-$SECONDS_LOAD}
+ROUNDS=${E2E_ROUNDS:-$ROUNDS}; JOBS=${E2E_JOBS:-$JOBS}
 
 bench_prepare
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
@@ -37,7 +41,7 @@ WORKERS_PORT=$(free_port 5); SINK_PORT=$(free_port 6)
 AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT" --set api.threads=2
       --set postgres.port="$PG_PORT" --set redis.port="$REDIS_PORT" --set log.level=warn
       --set processor.metrics_port="$PROC_PORT" --set delivery.metrics_port="$WORKERS_PORT"
-      --set delivery.max_pending=100000000 --set postgres.statement_timeout_ms=60000)
+      --set delivery.max_pending=100000000 --set postgres.statement_timeout_ms=60000 ${E2E_SET:-})
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d auri)
 WORKERS_PID=""
 
@@ -55,7 +59,7 @@ pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log;
 events { worker_connections 4096; }
 http {
-  log_format e2e '\$msec \$http_idempotency_key \$http_x_auri_event_id';
+  log_format e2e '\$msec \$http_idempotency_key \$http_x_auri_event_id \$connection';
   access_log $WORK/sink.log e2e;
   keepalive_requests 1000000;
   keepalive_timeout 300s;
@@ -140,12 +144,16 @@ CROSS JOIN (SELECT event_data FROM action_jobs LIMIT 1) e;
 SQL
   t0=$(date +%s%3N)
   kill -CONT "$WORKERS_PID"
+  if [ -n "${E2E_PERF:-}" ]; then perf record -g -o "$E2E_PERF" -p "$WORKERS_PID" -- sleep 5 >/dev/null 2>&1 & fi
   wait_idle 600
   /usr/bin/python3 bench/e2e_driver.py drain "$WORK/sink.log" "$t0" "$JOBS" | tee "$WORK/drain.txt"
   awk -F'[= ]' '/^RATE=/ {print $2}' "$WORK/drain.txt" >> "$WORK/rates.txt"
 done
 rss_line "after saturation"
-curl -s "http://127.0.0.1:$WORKERS_PORT/metrics" | grep -E '^auri_delivery_(jobs_(succeeded|dead)_total|attempts_failed_total)' || true
+# Where the time goes: the processor's batch stages and the action-workers' store steps.
+curl -s "http://127.0.0.1:$PROC_PORT/metrics" | grep -E '^auri_processor_stage_duration_seconds_(sum|count)' || true
+curl -s "http://127.0.0.1:$WORKERS_PORT/metrics" |
+  grep -E '^auri_delivery_(jobs_(succeeded|dead)_total|attempts_failed_total|store_step_seconds_(sum|count))' || true
 
 P50=$(awk -F'[= ]' '/^P50_MS=/ {print $2}' "$WORK/latency.txt")
 P99=$(awk -F'[= ]' '/^P50_MS=/ {print $4}' "$WORK/latency.txt")

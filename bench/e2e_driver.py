@@ -100,7 +100,7 @@ def read_sink(path):
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 3:
+            if len(parts) >= 3:
                 rows.append((float(parts[0]) * 1000.0, parts[1], parts[2]))
     return rows
 
@@ -136,10 +136,14 @@ def latency(out, sink_log):
 
 
 def drain(sink_log, t0_ms, jobs):
-    rows = read_sink(sink_log)
-    received = sorted(r[0] for r in rows if r[0] >= t0_ms)
-    if not received:
+    rows = [r for r in read_sink(sink_log) if r[0] >= t0_ms]
+    if not rows:
         sys.exit("no deliveries after T0")
+    received = sorted(r[0] for r in rows)
+    keys = {r[1] for r in rows}
+    with open(sink_log) as f:
+        connections = {p[3] for p in (line.split() for line in f)
+                       if len(p) == 4 and float(p[0]) * 1000.0 >= t0_ms}
     first, last = received[0], received[-1]
     per_second = {}
     for r in received:
@@ -147,11 +151,15 @@ def drain(sink_log, t0_ms, jobs):
         per_second[s] = per_second.get(s, 0) + 1
     full = sorted(per_second[s] for s in per_second if 0 < s < max(per_second))
     steady = full[len(full) // 2] if full else float("nan")
-    print("delivered %d of %d jobs; first after %.0f ms, last after %.0f ms" % (
-        len(received), jobs, first - t0_ms, last - t0_ms))
+    print("delivered %d distinct of %d jobs (%d requests, %d duplicates) over %d connections; "
+          "first after %.0f ms, last after %.0f ms" % (
+              len(keys), jobs, len(rows), len(rows) - len(keys), len(connections),
+              first - t0_ms, last - t0_ms))
     print("overall %.0f actions/s (jobs / (last receive - start)); steady %s actions/s (median of "
           "%d full seconds)" % (jobs / ((last - t0_ms) / 1000.0), steady, len(full)))
     print("RATE=%.0f STEADY=%s" % (jobs / ((last - t0_ms) / 1000.0), steady))
+    if len(keys) != jobs or len(rows) != len(keys):
+        sys.exit("saturation run: expected each of the %d jobs exactly once" % jobs)
 
 
 if __name__ == "__main__":
