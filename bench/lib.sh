@@ -26,3 +26,21 @@ rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
 # component_pid HOME NAME: pid of a component of `auri up` (run/stack.json).
 component_pid() { jq -r --arg n "$2" '.components[] | select(.name==$n) | .pid' "$1/run/stack.json"; }
+
+# cpu_ticks PID...: CPU time used by the processes and their waited-for children (utime + stime
+# + cutime + cstime of /proc/PID/stat), in clock ticks (getconf CLK_TCK, 100 per second).
+cpu_ticks() {
+  local total=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$(( total + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13 + $14 + $15}') ))
+  done
+  echo "$total"
+}
+
+# process_tree PID: PID and all its descendants.
+process_tree() {
+  local p
+  echo "$1"
+  for p in $(pgrep -P "$1"); do process_tree "$p"; done
+}

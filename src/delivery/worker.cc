@@ -27,6 +27,9 @@ int64_t UnixMillisNow() {
       .count();
 }
 
+// Record threads (each with its own database connection).
+constexpr int kRecordThreads = 2;
+
 double SecondsSince(steady_clock::time_point t0) {
   return std::chrono::duration<double>(steady_clock::now() - t0).count();
 }
@@ -49,11 +52,12 @@ struct Completion {
 
 }  // namespace
 
-// Three threads share the work (see docs/decisions.md, "Action delivery"): the HTTP loop (the
+// Four threads share the work (see docs/decisions.md, "Action delivery"): the HTTP loop (the
 // thread calling Run) only moves requests through curl multi; the claim thread claims due jobs
 // and prepares them (render, sign, SSRF lookup) while the loop has room; the record thread writes
-// the outcomes in batches. So a database round trip never stalls requests in flight, and claims
-// and outcome writes run side by side on two connections. They hand jobs over under `mu`:
+// the outcomes in batches (two of them, so one batch is written while the next collects). So a
+// database round trip never stalls requests in flight, and claims and outcome writes run side by
+// side on their own connections. They hand jobs over under `mu`:
 // `inbox` (prepared requests, claim → loop) and `outbox` (finished attempts, loop and claim →
 // record).
 struct Worker::State {
@@ -84,9 +88,6 @@ struct Worker::State {
   std::vector<Ready> prepared;
   std::vector<Completion> settled;  // jobs that ended in Prepare
 
-  // Record thread only.
-  std::mt19937_64 rng{std::random_device{}()};
-
   CounterFamily* claimed = nullptr;
   CounterFamily* succeeded = nullptr;
   CounterFamily* failed = nullptr;  // attempts that failed and will be retried
@@ -116,10 +117,8 @@ struct Worker::State {
                 [this] { return static_cast<double>(in_flight.load()); });
   }
 
-  double Jitter() { return std::uniform_real_distribution<double>(-1.0, 1.0)(rng); }
-
-  // Outcomes decided since the last Flush(), written in one transaction each (the rate of
-  // delivery must not be bounded by one commit per job).
+  // Outcomes a record thread decided since its last Flush(), written in one transaction each
+  // (the rate of delivery must not be bounded by one commit per job).
   struct Finished {
     FinishedJob row;
     std::string action_type;
@@ -129,21 +128,26 @@ struct Worker::State {
     RetryingJob row;
     std::string action_type;
   };
-  std::vector<Finished> finished;
-  std::vector<Retrying> retrying;
+  struct Recording {
+    std::vector<Finished> finished;
+    std::vector<Retrying> retrying;
+    std::mt19937_64 rng{std::random_device{}()};
+    double Jitter() { return std::uniform_real_distribution<double>(-1.0, 1.0)(rng); }
+  };
 
   // Records the end of one attempt: success, retry or dead (with its result row), written by the
   // next Flush().
-  void Complete(const ClaimedJob& job, const AttemptOutcome& outcome, milliseconds duration) {
+  void Complete(Recording& rec, const ClaimedJob& job, const AttemptOutcome& outcome,
+                milliseconds duration) {
     int attempt = job.attempts + 1;
     int max_attempts = std::min(job.max_attempts, options.max_attempts);
     std::optional<int> code = outcome.status_code;
     if (outcome.failure != AttemptFailure::kNone) {
       int status = code.value_or(0);
-      RetryDecision d = DecideRetry(outcome.failure, status, attempt, max_attempts, Jitter(),
+      RetryDecision d = DecideRetry(outcome.failure, status, attempt, max_attempts, rec.Jitter(),
                                     outcome.retry_after);
       if (d.retry) {
-        retrying.push_back({{job.id, attempt, d.delay, outcome.error, code}, job.action_type});
+        rec.retrying.push_back({{job.id, attempt, d.delay, outcome.error, code}, job.action_type});
         return;
       }
     }
@@ -158,12 +162,14 @@ struct Worker::State {
     o.response_excerpt = outcome.response_excerpt;
     f.action_type = job.action_type;
     f.created_at_ms = job.created_at_ms;
-    finished.push_back(std::move(f));
+    rec.finished.push_back(std::move(f));
   }
 
   // Writes the outcomes Complete() collected. A failed write is logged and dropped: the jobs stay
   // leased, their leases expire and they run again (at least once).
-  void Flush() {
+  void Flush(Recording& rec) {
+    std::vector<Finished>& finished = rec.finished;
+    std::vector<Retrying>& retrying = rec.retrying;
     const Logger& log = *deps.logger;
     if (!retrying.empty()) {
       std::vector<RetryingJob> rows;
@@ -405,9 +411,10 @@ struct Worker::State {
     }
   }
 
-  // The record thread: writes the outcomes in the outbox, in batches, until `stopping` is set
-  // and the outbox is empty.
+  // A record thread: writes the outcomes in the outbox, in batches, until `stopping` is set and
+  // the outbox is empty. Two run side by side, so one batch is written while the next collects.
   void RecordLoop() {
+    Recording rec;
     while (true) {
       std::vector<Completion> done;
       bool finishing = false;
@@ -417,8 +424,8 @@ struct Worker::State {
         done.swap(outbox);
         finishing = stopping;
       }
-      for (Completion& c : done) Complete(c.job, c.outcome, c.duration);
-      Flush();
+      for (Completion& c : done) Complete(rec, c.job, c.outcome, c.duration);
+      Flush(rec);
       if (!done.empty()) {
         leased -= static_cast<int>(done.size());
         claim_wakeup.notify_one();
@@ -468,7 +475,8 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     }
   });
   std::thread claimer([&] { s.ClaimLoop(stop); });
-  std::thread recorder([&] { s.RecordLoop(); });
+  std::vector<std::thread> recorders;
+  for (int i = 0; i < kRecordThreads; ++i) recorders.emplace_back([&] { s.RecordLoop(); });
 
   // The HTTP loop: take prepared requests, start what the caps allow, run transfers, hand back
   // what finished. Poll returns early when the store thread adds requests (Wakeup).
@@ -496,10 +504,11 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     s.stopping = true;
   }
   s.claim_wakeup.notify_one();
+  s.record_wakeup.notify_all();
   claimer.join();
   s.ToRecorder(s.completed);
-  s.record_wakeup.notify_one();
-  recorder.join();
+  s.record_wakeup.notify_all();
+  for (std::thread& t : recorders) t.join();
   listener_stop = true;
   listener.join();
   // Jobs still leased by this worker (waiting, prepared, or in flight past the grace period).

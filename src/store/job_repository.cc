@@ -4,11 +4,13 @@
 
 #include "store/array_literal.h"
 #include "store/pg_error.h"
+#include "store/prepared.h"
 
 namespace auri {
 namespace {
 
 using store_internal::ArrayLiteral;
+using store_internal::ExecPrepared;
 using store_internal::IsConnectionLoss;
 using store_internal::StatusFromException;
 
@@ -61,15 +63,6 @@ Result<T> InTransaction(ConnectionPool& pool, std::chrono::milliseconds timeout,
     if (IsConnectionLoss(e)) conn.MarkBroken();
     return StatusFromException(e, what);
   }
-}
-
-// Runs `sql` as the named prepared statement `name` (defined on the connection the first time,
-// then reused): the statements the workers run for every batch are parsed and planned once per
-// connection instead of per batch. A name stands for exactly one SQL text.
-template <typename... Args>
-pqxx::result ExecPrepared(pqxx::work& tx, const char* name, const char* sql, Args&&... args) {
-  tx.conn().prepare(name, sql);  // a no-op once defined with the same text
-  return tx.exec_prepared(name, std::forward<Args>(args)...);
 }
 
 std::optional<int> OptionalInt(const pqxx::field& f) {
