@@ -10,22 +10,12 @@
 # Usage: bench/api_read.sh [--smoke]    (--smoke: 1 short round, for CI; not a measurement)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROUNDS=3; DURATION=10; CONNS=32; THREADS=2
 if [ "${1:-}" = "--smoke" ]; then ROUNDS=1; DURATION=2; fi
 
-scripts/install-deps base
-scripts/install-deps bench
-[ -x build/auri ] || { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2; }
+bench_prepare
 
-# free_port N: a free port from the N-th block of 2,000, so two calls never return the same port
-# (a port is only taken once its server starts, after every port has been chosen).
-free_port() {
-  local p
-  for p in $(shuf -i $((20000 + ${1:-0} * 2000))-$((21999 + ${1:-0} * 2000)) -n 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port found" >&2; exit 3
-}
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
 API_PORT=$(free_port 1); PG_PORT=$(free_port 2); REDIS_PORT=$(free_port 3)
 PROC_PORT=$(free_port 4); WORKERS_PORT=$(free_port 5)
@@ -57,7 +47,6 @@ wrk.headers["X-Organization-ID"] = "$ORG"
 LUA
 echo "SELECT id, name, registry, enabled FROM triggers WHERE id = '$TRIGGER';" > "$WORK/select.sql"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 api_rps() {
   wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s "$WORK/auth.lua" "$API/triggers/$TRIGGER" |
     awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "non-2xx: " $0 > "/dev/stderr"}'

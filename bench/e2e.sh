@@ -112,7 +112,7 @@ wait_idle() {
   local deadline=$(( $(date +%s) + $1 ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     [ "$("${PSQL[@]}" -tA -c "SELECT (SELECT count(*) FROM event_queue) + (SELECT count(*) FROM action_jobs WHERE status IN ('pending', 'running'))")" = 0 ] && return 0
-    sleep 0.2
+    sleep 0.5
   done
   echo "not idle after $1 s" >&2; return 1
 }
@@ -151,6 +151,7 @@ stage_means() {
         print "mean stage time, " what ":" line
       }'
 }
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shares the cores)"
 rss_line "before load"
 
 echo "1. latency: $RATE events/s for $SECONDS_LOAD s, $BATCH per request, $CLIENTS connections; 1,000 triggers"
@@ -202,5 +203,5 @@ stage_means "after saturation"
 P50=$(awk -F'[= ]' '/^P50_MS=/ {print $2}' "$WORK/latency.txt")
 P99=$(awk -F'[= ]' '/^P50_MS=/ {print $4}' "$WORK/latency.txt")
 RATE_MEDIAN=$(median < "$WORK/rates.txt")
-echo "summary: latency p50 $P50 ms (target <= 10 ms), p99 $P99 ms (target <= 50 ms);" \
+echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg); summary: latency p50 $P50 ms (target <= 10 ms), p99 $P99 ms (target <= 50 ms);" \
   "saturation median $RATE_MEDIAN actions/s (target >= 5000)"
