@@ -77,21 +77,17 @@ TOKEN=$("${AURI[@]}" secrets show ingest-token --reveal --json | jq -r .value)
 HOME_DIR="$WORK/home"
 WORKERS_PID=$(component_pid "$HOME_DIR" action-workers)
 
-"${PSQL[@]}" -v sink="http://127.0.0.1:$SINK_PORT/hook" <<'SQL'
-BEGIN;
-WITH u AS (INSERT INTO users (username, email, password_hash) VALUES ('bench', 'b@example.com', 'x') RETURNING id),
-     o AS (INSERT INTO organizations (name, slug) VALUES ('bench', 'bench') RETURNING id),
-     m AS (INSERT INTO organization_members SELECT o.id, u.id, 'owner' FROM o, u)
+cat > "$WORK/triggers.sql" <<'SQL'
 INSERT INTO triggers (organization_id, name, registry, created_at)
-SELECT o.id, 'e2e-' || i, 'reputation', '2020-01-01' FROM o, generate_series(0, 999) i;
+SELECT :'org', 'e2e-' || i, 'reputation', '2020-01-01' FROM generate_series(0, 999) i;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
 SELECT id, 'agent_id_equals', NULL, (substr(name, 5)::int % 500)::text FROM triggers;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
 SELECT id, 'score_threshold', '<', '50' FROM triggers;
 INSERT INTO trigger_actions (trigger_id, action_type, config)
 SELECT id, 'webhook', jsonb_build_object('url', :'sink') FROM triggers;
-COMMIT;
 SQL
+bench_triggers "${PSQL[@]}" -v sink="http://127.0.0.1:$SINK_PORT/hook" -- "$WORK/triggers.sql"
 [ -n "${E2E_SQL:-}" ] && "${PSQL[@]}" -c "$E2E_SQL"
 loaded=0
 for _ in $(seq 100); do

@@ -41,13 +41,9 @@ PROC_PID=$(jq -r '.components[] | select(.name=="event-processor") | .pid' "$WOR
 
 # 100 triggers on reputation events: 50 pinned to one agent each (score < 60), 50 on every event
 # (score < 1, so few jobs). created_at in the past so the benchmark's events are not skipped.
-"${PSQL[@]}" <<'SQL'
-BEGIN;
-WITH u AS (INSERT INTO users (username, email, password_hash) VALUES ('bench', 'b@example.com', 'x') RETURNING id),
-     o AS (INSERT INTO organizations (name, slug) VALUES ('bench', 'bench') RETURNING id),
-     m AS (INSERT INTO organization_members SELECT o.id, u.id, 'owner' FROM o, u)
+cat > "$WORK/triggers.sql" <<'SQL'
 INSERT INTO triggers (organization_id, name, registry, created_at)
-SELECT o.id, 'bench-' || i, 'reputation', '2020-01-01' FROM o, generate_series(0, 99) i;
+SELECT :'org', 'bench-' || i, 'reputation', '2020-01-01' FROM generate_series(0, 99) i;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
 SELECT id, 'agent_id_equals', NULL, substr(name, 7) FROM triggers WHERE substr(name, 7)::int < 50;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
@@ -55,8 +51,8 @@ SELECT id, 'score_threshold', '<', CASE WHEN substr(name, 7)::int < 50 THEN '60'
 FROM triggers;
 INSERT INTO trigger_actions (trigger_id, action_type, config)
 SELECT id, 'webhook', '{"url": "https://example.com/hook"}' FROM triggers;
-COMMIT;
 SQL
+bench_triggers "${PSQL[@]}" -- "$WORK/triggers.sql"
 # Let the processor load them, then pause it.
 for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$PROC_PORT/metrics" | grep -q '^auri_processor_triggers 100' && break

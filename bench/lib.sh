@@ -44,3 +44,21 @@ process_tree() {
   echo "$1"
   for p in $(pgrep -P "$1"); do process_tree "$p"; done
 }
+
+# bench_triggers PSQL... -- SQL_FILE: creates the owner of the benchmark's triggers (user and
+# organization "bench"), then runs SQL_FILE in the same transaction, where the psql variable
+# :'org' names the organization (psql -v settings before "--" are passed on).
+bench_triggers() {
+  local args=() file
+  while [ "$1" != "--" ]; do args+=("$1"); shift; done
+  file=$2
+  { cat <<'SQL'
+BEGIN;
+WITH u AS (INSERT INTO users (username, email, password_hash) VALUES ('bench', 'b@example.com', 'x') RETURNING id),
+     o AS (INSERT INTO organizations (name, slug) VALUES ('bench', 'bench') RETURNING id)
+INSERT INTO organization_members SELECT o.id, u.id, 'owner' FROM o, u RETURNING organization_id AS org \gset
+SQL
+    cat "$file"
+    echo "COMMIT;"
+  } | "${args[@]}"
+}
