@@ -499,14 +499,15 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     s.http.Poll(milliseconds(50));
     s.HandOverCompleted();
   }
+  // The claim thread sees `stop` and returns; only then are the record threads told to finish,
+  // so every outcome (including jobs the claim thread settled at once) is written before they do.
+  s.claim_wakeup.notify_one();
+  claimer.join();
+  s.HandOverCompleted();
   {
     std::lock_guard<std::mutex> lock(s.mu);
     s.stopping = true;
   }
-  s.claim_wakeup.notify_one();
-  s.record_wakeup.notify_all();
-  claimer.join();
-  s.ToRecorder(s.completed);
   s.record_wakeup.notify_all();
   for (std::thread& t : recorders) t.join();
   listener_stop = true;
