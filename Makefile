@@ -41,6 +41,7 @@ test-asan: deps
 bench-smoke: build
 	bench/http_health.sh --smoke
 	bench/ingest.sh --smoke
+	bench/e2e.sh --smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

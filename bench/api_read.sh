@@ -12,11 +12,12 @@
 # Usage: bench/api_read.sh [--smoke]    (--smoke: 1 short round, for CI; not a measurement)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROUNDS=3; DURATION=10; CONNS=32; THREADS=2
 if [ "${1:-}" = "--smoke" ]; then ROUNDS=1; DURATION=2; fi
 
-. bench/lib.sh  # bench_prepare, free_port, median
 bench_prepare
+
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
 API_PORT=$(free_port 1); PG_PORT=$(free_port 2); REDIS_PORT=$(free_port 3)
 PROC_PORT=$(free_port 4); WORKERS_PORT=$(free_port 5); DR_PORT=$(free_port 6)

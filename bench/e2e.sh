@@ -29,6 +29,11 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 RATE=500; SECONDS_LOAD=60; BATCH=10; CLIENTS=2; ROUNDS=3; JOBS=50000
 if [ "${1:-}" = "--smoke" ]; then RATE=100; SECONDS_LOAD=3; ROUNDS=1; JOBS=1000; fi
+# For experiments only (the recorded numbers use the defaults above): E2E_RATE, E2E_SECONDS,
+# E2E_ROUNDS, E2E_JOBS, E2E_SET (extra "--set key=value" words for `auri up`), E2E_SQL (run once
+# after the triggers are created).
+RATE=${E2E_RATE:-$RATE}; SECONDS_LOAD=${E2E_SECONDS:-$SECONDS_LOAD}
+ROUNDS=${E2E_ROUNDS:-$ROUNDS}; JOBS=${E2E_JOBS:-$JOBS}
 
 bench_prepare
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
@@ -37,7 +42,7 @@ WORKERS_PORT=$(free_port 5); SINK_PORT=$(free_port 6)
 AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT" --set api.threads=2
       --set postgres.port="$PG_PORT" --set redis.port="$REDIS_PORT" --set log.level=warn
       --set processor.metrics_port="$PROC_PORT" --set delivery.metrics_port="$WORKERS_PORT"
-      --set delivery.max_pending=100000000 --set postgres.statement_timeout_ms=60000)
+      --set delivery.max_pending=100000000 --set postgres.statement_timeout_ms=60000 ${E2E_SET:-})
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d auri)
 WORKERS_PID=""
 
@@ -55,7 +60,7 @@ pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log;
 events { worker_connections 4096; }
 http {
-  log_format e2e '\$msec \$http_idempotency_key \$http_x_auri_event_id';
+  log_format e2e '\$msec \$http_idempotency_key \$http_x_auri_event_id \$connection';
   access_log $WORK/sink.log e2e;
   keepalive_requests 1000000;
   keepalive_timeout 300s;
@@ -72,21 +77,18 @@ TOKEN=$("${AURI[@]}" secrets show ingest-token --reveal --json | jq -r .value)
 HOME_DIR="$WORK/home"
 WORKERS_PID=$(component_pid "$HOME_DIR" action-workers)
 
-"${PSQL[@]}" -v sink="http://127.0.0.1:$SINK_PORT/hook" <<'SQL'
-BEGIN;
-WITH u AS (INSERT INTO users (username, email, password_hash) VALUES ('bench', 'b@example.com', 'x') RETURNING id),
-     o AS (INSERT INTO organizations (name, slug) VALUES ('bench', 'bench') RETURNING id),
-     m AS (INSERT INTO organization_members SELECT o.id, u.id, 'owner' FROM o, u)
+cat > "$WORK/triggers.sql" <<'SQL'
 INSERT INTO triggers (organization_id, name, registry, created_at)
-SELECT o.id, 'e2e-' || i, 'reputation', '2020-01-01' FROM o, generate_series(0, 999) i;
+SELECT :'org', 'e2e-' || i, 'reputation', '2020-01-01' FROM generate_series(0, 999) i;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
 SELECT id, 'agent_id_equals', NULL, (substr(name, 5)::int % 500)::text FROM triggers;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
 SELECT id, 'score_threshold', '<', '50' FROM triggers;
 INSERT INTO trigger_actions (trigger_id, action_type, config)
 SELECT id, 'webhook', jsonb_build_object('url', :'sink') FROM triggers;
-COMMIT;
 SQL
+bench_triggers "${PSQL[@]}" -v sink="http://127.0.0.1:$SINK_PORT/hook" -- "$WORK/triggers.sql"
+[ -n "${E2E_SQL:-}" ] && "${PSQL[@]}" -c "$E2E_SQL"
 loaded=0
 for _ in $(seq 100); do
   if curl -sf "http://127.0.0.1:$PROC_PORT/metrics" | grep -q '^auri_processor_triggers 1000$'; then
@@ -106,23 +108,66 @@ wait_idle() {
   local deadline=$(( $(date +%s) + $1 ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     [ "$("${PSQL[@]}" -tA -c "SELECT (SELECT count(*) FROM event_queue) + (SELECT count(*) FROM action_jobs WHERE status IN ('pending', 'running'))")" = 0 ] && return 0
-    sleep 0.2
+    sleep 0.5
   done
   echo "not idle after $1 s" >&2; return 1
 }
+# CPU used by each part of the stack (ticks of 10 ms), so a result can be read independently of
+# what else runs on the machine: "<worker> <postgres incl. archiving> <nginx> <api-gateway>
+# <event-processor>".
+PG_PID=$(head -1 "$(find "$HOME_DIR/postgres" -maxdepth 2 -name postmaster.pid | head -1)")
+cpu_parts() {
+  echo "$(cpu_ticks "$WORKERS_PID") $(cpu_ticks $(process_tree "$PG_PID"))" \
+    "$(cpu_ticks $(process_tree "$(cat "$WORK/nginx.pid")"))" \
+    "$(cpu_ticks "$(component_pid "$HOME_DIR" api-gateway)")" \
+    "$(cpu_ticks "$(component_pid "$HOME_DIR" event-processor)")"
+}
+# cpu_report BEFORE AFTER COUNT WHAT: CPU per COUNT of WHAT, by process, from two cpu_parts.
+cpu_report() {
+  awk -v b="$1" -v a="$2" -v n="$3" -v what="$4" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); total = 0
+    split("action-workers postgres nginx api-gateway event-processor", name, " ")
+    line = ""
+    for (i = 1; i <= 5; i++) { d = (y[i] - x[i]) * 10000 / n; total += d; line = line sprintf(" %s %.0f,", name[i], d) }
+    printf "CPU per %s (us):%s total %.0f -> at most %.0f %s/s on 2 otherwise idle cores\n", what, line, total, 2e6 / total, what
+  }'
+}
+# Where the time goes: mean duration of the event-processor's batch stages and of the
+# action-workers' store steps (cumulative since start), from their /metrics.
+stage_means() {
+  { curl -s "http://127.0.0.1:$PROC_PORT/metrics"; curl -s "http://127.0.0.1:$WORKERS_PORT/metrics"; } |
+    awk -v what="$1" -F'[{}" ]+' '
+      /^auri_processor_stage_duration_seconds_(sum|count)/ || /^auri_delivery_store_step_seconds_(sum|count)/ {
+        key = ($1 ~ /processor/ ? "processor " : "workers ") $3
+        if ($1 ~ /_sum$/) sum[key] = $NF; else count[key] = $NF
+      }
+      END {
+        line = ""
+        for (k in sum) if (count[k] > 0) line = line sprintf(" %s %.1f ms (%d),", k, 1000 * sum[k] / count[k], count[k])
+        print "mean stage time, " what ":" line
+      }'
+}
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shares the cores)"
 rss_line "before load"
 
 echo "1. latency: $RATE events/s for $SECONDS_LOAD s, $BATCH per request, $CLIENTS connections; 1,000 triggers"
+cpu0=$(cpu_parts)
 /usr/bin/python3 bench/e2e_driver.py paced "http://127.0.0.1:$API_PORT/api/v1/events" "$TOKEN" \
   "$RATE" "$SECONDS_LOAD" "$BATCH" "$CLIENTS" a "$WORK/sent.txt"
 wait_idle 300
+cpu1=$(cpu_parts)
 read -r succeeded dead < <("${PSQL[@]}" -tA -F ' ' -c \
   "SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'dead') FROM action_jobs")
 received=$(wc -l < "$WORK/sink.log")
 echo "jobs: $succeeded succeeded, $dead dead; sink received $received"
 [ "$dead" -eq 0 ] && [ "$received" -ge "$succeeded" ] && [ "$succeeded" -gt 0 ] ||
   { echo "deliveries missing or dead" >&2; exit 1; }
-/usr/bin/python3 bench/e2e_driver.py latency "$WORK/sent.txt" "$WORK/sink.log" | tee "$WORK/latency.txt"
+"${PSQL[@]}" -tA -F ' ' -c "SELECT id, (extract(epoch FROM created_at) * 1000)::bigint FROM action_jobs" \
+  > "$WORK/jobs.txt"
+/usr/bin/python3 bench/e2e_driver.py latency "$WORK/sent.txt" "$WORK/sink.log" "$WORK/jobs.txt" |
+  tee "$WORK/latency.txt"
+cpu_report "$cpu0" "$cpu1" "$(wc -l < "$WORK/sent.txt")" event
+stage_means "latency run"
 rss_line "after the latency run"
 
 echo "2. saturation: $JOBS pending webhook jobs per round, rounds: $ROUNDS"
@@ -138,17 +183,21 @@ JOIN (SELECT id, row_number() OVER (ORDER BY name) - 1 AS k FROM triggers) t ON 
 JOIN trigger_actions a ON a.trigger_id = t.id
 CROSS JOIN (SELECT event_data FROM action_jobs LIMIT 1) e;
 SQL
+  cpu0=$(cpu_parts)
   t0=$(date +%s%3N)
   kill -CONT "$WORKERS_PID"
+  if [ -n "${E2E_PERF:-}" ]; then perf record -g -o "$E2E_PERF" -p "$WORKERS_PID" -- sleep 5 >/dev/null 2>&1 & fi
   wait_idle 600
+  cpu1=$(cpu_parts)
   /usr/bin/python3 bench/e2e_driver.py drain "$WORK/sink.log" "$t0" "$JOBS" | tee "$WORK/drain.txt"
+  cpu_report "$cpu0" "$cpu1" "$JOBS" action | tee -a "$WORK/cpu.txt"
   awk -F'[= ]' '/^RATE=/ {print $2}' "$WORK/drain.txt" >> "$WORK/rates.txt"
 done
 rss_line "after saturation"
-curl -s "http://127.0.0.1:$WORKERS_PORT/metrics" | grep -E '^auri_delivery_(jobs_(succeeded|dead)_total|attempts_failed_total)' || true
+stage_means "after saturation"
 
 P50=$(awk -F'[= ]' '/^P50_MS=/ {print $2}' "$WORK/latency.txt")
 P99=$(awk -F'[= ]' '/^P50_MS=/ {print $4}' "$WORK/latency.txt")
 RATE_MEDIAN=$(median < "$WORK/rates.txt")
-echo "summary: latency p50 $P50 ms (target <= 10 ms), p99 $P99 ms (target <= 50 ms);" \
+echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg); summary: latency p50 $P50 ms (target <= 10 ms), p99 $P99 ms (target <= 50 ms);" \
   "saturation median $RATE_MEDIAN actions/s (target >= 5000)"

@@ -7,9 +7,13 @@
       t0 + k * BATCH / RATE; a late request is sent at once, never skipped). Writes one line per
       event to OUT: "<event id> <send ms> <ack ms>" (unix ms, CLOCK_REALTIME): send = just before
       the request was written, ack = when the 202 response had been read. Prints a summary.
-  e2e_driver.py latency OUT SINK_LOG
+  e2e_driver.py latency OUT SINK_LOG [JOBS]
       Joins OUT with the sink's access log ("<$msec> <Idempotency-Key> <X-Auri-Event-Id>" a
       line) and prints percentiles of received - ack and received - send over every delivery.
+      With JOBS ("<job id> <created_at unix ms>" a line: the start of the event-processor's
+      transaction that created the job), also the split at that point: ack -> job created
+      (notification and pick-up by the processor) and job created -> received (evaluation,
+      commit, the workers' wake-up, claim, preparation and the request).
   e2e_driver.py drain SINK_LOG T0_MS JOBS
       Delivery rate of a saturation run that started at T0_MS: JOBS / (last receive - T0), and
       the median of the per-second receive counts between the first and the last full second.
@@ -100,12 +104,12 @@ def read_sink(path):
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 3:
+            if len(parts) >= 3:
                 rows.append((float(parts[0]) * 1000.0, parts[1], parts[2]))
     return rows
 
 
-def latency(out, sink_log):
+def latency(out, sink_log, jobs_file=None):
     sent = {}
     with open(out) as f:
         for line in f:
@@ -132,14 +136,35 @@ def latency(out, sink_log):
     print("latency ingest-send -> webhook-received: " + fmt % (
         pct(from_send, 50), pct(from_send, 90), pct(from_send, 99),
         from_send[-1] if from_send else 0))
+    if jobs_file:
+        created = {}
+        with open(jobs_file) as f:
+            for line in f:
+                j, c = line.split()
+                created[j] = float(c)
+        pickup, rest = [], []
+        for received, key, event_id in rows:
+            if key in created and event_id in sent:
+                pickup.append(created[key] - sent[event_id][1])
+                rest.append(received - created[key])
+        pickup.sort()
+        rest.sort()
+        print("  of which ingest-ack -> job created (processor pick-up): " + fmt % (
+            pct(pickup, 50), pct(pickup, 90), pct(pickup, 99), pickup[-1] if pickup else 0))
+        print("  of which job created -> webhook-received: " + fmt % (
+            pct(rest, 50), pct(rest, 90), pct(rest, 99), rest[-1] if rest else 0))
     print("P50_MS=%.1f P99_MS=%.1f" % (pct(from_ack, 50), pct(from_ack, 99)))
 
 
 def drain(sink_log, t0_ms, jobs):
-    rows = read_sink(sink_log)
-    received = sorted(r[0] for r in rows if r[0] >= t0_ms)
-    if not received:
+    rows = [r for r in read_sink(sink_log) if r[0] >= t0_ms]
+    if not rows:
         sys.exit("no deliveries after T0")
+    received = sorted(r[0] for r in rows)
+    keys = {r[1] for r in rows}
+    with open(sink_log) as f:
+        connections = {p[3] for p in (line.split() for line in f)
+                       if len(p) == 4 and float(p[0]) * 1000.0 >= t0_ms}
     first, last = received[0], received[-1]
     per_second = {}
     for r in received:
@@ -147,11 +172,15 @@ def drain(sink_log, t0_ms, jobs):
         per_second[s] = per_second.get(s, 0) + 1
     full = sorted(per_second[s] for s in per_second if 0 < s < max(per_second))
     steady = full[len(full) // 2] if full else float("nan")
-    print("delivered %d of %d jobs; first after %.0f ms, last after %.0f ms" % (
-        len(received), jobs, first - t0_ms, last - t0_ms))
+    print("delivered %d distinct of %d jobs (%d requests, %d duplicates) over %d connections; "
+          "first after %.0f ms, last after %.0f ms" % (
+              len(keys), jobs, len(rows), len(rows) - len(keys), len(connections),
+              first - t0_ms, last - t0_ms))
     print("overall %.0f actions/s (jobs / (last receive - start)); steady %s actions/s (median of "
           "%d full seconds)" % (jobs / ((last - t0_ms) / 1000.0), steady, len(full)))
     print("RATE=%.0f STEADY=%s" % (jobs / ((last - t0_ms) / 1000.0), steady))
+    if len(keys) != jobs or len(rows) != len(keys):
+        sys.exit("saturation run: expected each of the %d jobs exactly once" % jobs)
 
 
 if __name__ == "__main__":
@@ -160,7 +189,7 @@ if __name__ == "__main__":
         paced(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]),
               int(sys.argv[7]), sys.argv[8], sys.argv[9])
     elif cmd == "latency":
-        latency(sys.argv[2], sys.argv[3])
+        latency(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
     elif cmd == "drain":
         drain(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
     else:

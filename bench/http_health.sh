@@ -6,23 +6,12 @@
 # Prints each round and the median ratio; paste the output into docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROUNDS=3; DURATION=10s; CONNS=64; THREADS=2
 if [ "${1:-}" = "--smoke" ]; then ROUNDS=1; DURATION=2s; fi
 
-scripts/install-deps base
-scripts/install-deps bench
-[ -x build/auri ] || { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2; }
+bench_prepare
 
-# A port nobody answers on (bash's /dev/tcp connect fails when it is free).
-# free_port N: a free port from the N-th block of 2,000, so two calls never return the same port
-# (a port is only taken once its server starts, after every port has been chosen).
-free_port() {
-  local p
-  for p in $(shuf -i $((20000 + ${1:-0} * 2000))-$((21999 + ${1:-0} * 2000)) -n 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port found" >&2; exit 3
-}
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
 NGINX_PORT=$(free_port 1); API_PORT=$(free_port 2); PG_PORT=$(free_port 3); REDIS_PORT=$(free_port 4)
 PROC_PORT=$(free_port 5)
@@ -58,7 +47,6 @@ nginx -c "$WORK/nginx.conf"
 "${AURI[@]}" up >/dev/null
 
 rps() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$1" | awk '/Requests\/sec/ {print $2}'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION; rounds: $ROUNDS (alternating)"
 : > "$WORK/nginx.txt"; : > "$WORK/auri.txt"

@@ -13,22 +13,12 @@
 # Usage: bench/ingest.sh [--smoke]   (--smoke: tiny sizes, 1 round, for CI; not a measurement)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROUNDS=3; EVENTS=50000; DURATION=10s
 if [ "${1:-}" = "--smoke" ]; then ROUNDS=1; EVENTS=2000; DURATION=2s; fi
 
-scripts/install-deps base
-scripts/install-deps bench
-[ -x build/auri ] || { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build build -j2; }
+bench_prepare
 
-# free_port N: a free port from the N-th block of 2,000, so two calls never return the same port
-# (a port is only taken once its server starts, after every port has been chosen).
-free_port() {
-  local p
-  for p in $(shuf -i $((20000 + ${1:-0} * 2000))-$((21999 + ${1:-0} * 2000)) -n 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port found" >&2; exit 3
-}
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
 API_PORT=$(free_port 1); PG_PORT=$(free_port 2); REDIS_PORT=$(free_port 3); PROC_PORT=$(free_port 4)
 AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT" --set api.threads=2
@@ -51,13 +41,9 @@ PROC_PID=$(jq -r '.components[] | select(.name=="event-processor") | .pid' "$WOR
 
 # 100 triggers on reputation events: 50 pinned to one agent each (score < 60), 50 on every event
 # (score < 1, so few jobs). created_at in the past so the benchmark's events are not skipped.
-"${PSQL[@]}" <<'SQL'
-BEGIN;
-WITH u AS (INSERT INTO users (username, email, password_hash) VALUES ('bench', 'b@example.com', 'x') RETURNING id),
-     o AS (INSERT INTO organizations (name, slug) VALUES ('bench', 'bench') RETURNING id),
-     m AS (INSERT INTO organization_members SELECT o.id, u.id, 'owner' FROM o, u)
+cat > "$WORK/triggers.sql" <<'SQL'
 INSERT INTO triggers (organization_id, name, registry, created_at)
-SELECT o.id, 'bench-' || i, 'reputation', '2020-01-01' FROM o, generate_series(0, 99) i;
+SELECT :'org', 'bench-' || i, 'reputation', '2020-01-01' FROM generate_series(0, 99) i;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
 SELECT id, 'agent_id_equals', NULL, substr(name, 7) FROM triggers WHERE substr(name, 7)::int < 50;
 INSERT INTO trigger_conditions (trigger_id, condition_type, operator, value)
@@ -65,8 +51,8 @@ SELECT id, 'score_threshold', '<', CASE WHEN substr(name, 7)::int < 50 THEN '60'
 FROM triggers;
 INSERT INTO trigger_actions (trigger_id, action_type, config)
 SELECT id, 'webhook', '{"url": "https://example.com/hook"}' FROM triggers;
-COMMIT;
 SQL
+bench_triggers "${PSQL[@]}" -- "$WORK/triggers.sql"
 # Let the processor load them, then pause it.
 for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$PROC_PORT/metrics" | grep -q '^auri_processor_triggers 100' && break
@@ -74,7 +60,6 @@ for _ in $(seq 50); do
 done
 kill -STOP "$PROC_PID"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 COLS='id, chain_id, block_number, transaction_hash, log_index, registry, event_type, agent_id, "timestamp", block_time, client_address, feedback_index, score, tag1'
 
 echo "1. batched ingestion: $EVENTS events per round, 1000 per request, 4 clients; COPY of $EVENTS rows, 4 sessions"

@@ -211,7 +211,7 @@ int RunActionWorkers(const CliContext& ctx) {
   // the configuration's when the secret does not exist.
   PoolOptions pool_options;
   pool_options.dsn = ServiceDatabaseDsn(c, &store.value());
-  pool_options.size = 4;
+  pool_options.size = 5;  // claim, two record threads, metrics, one spare
   pool_options.statement_timeout_ms = c.postgres.statement_timeout_ms;
   // Claims, leases and outcomes may be lost in a database crash: the jobs then run again with
   // the same id (at least once), so these commits need not wait for the disk.

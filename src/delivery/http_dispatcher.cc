@@ -75,6 +75,10 @@ struct HttpDispatcher::State {
 HttpDispatcher::HttpDispatcher() : state_(std::make_unique<State>()) {
   GlobalInitOnce();
   state_->multi = curl_multi_init();
+  // Keep idle connections for reuse: by default the cache follows the number of transfers in
+  // flight, so connections were closed between bursts and reopened (a TCP handshake and an
+  // accept per request on a busy receiver).
+  curl_multi_setopt(state_->multi, CURLMOPT_MAXCONNECTS, kMaxIdleConnections);
 }
 
 HttpDispatcher::~HttpDispatcher() {

@@ -35,6 +35,8 @@ struct HttpResult {
 };
 
 constexpr size_t kMaxResponseBytes = 64 * 1024;
+// Idle keep-alive connections kept for reuse (all destinations together).
+constexpr long kMaxIdleConnections = 512;
 
 class HttpDispatcher {
  public:

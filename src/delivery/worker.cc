@@ -1,5 +1,6 @@
 #include "delivery/worker.h"
 
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -26,6 +27,13 @@ int64_t UnixMillisNow() {
       .count();
 }
 
+// Record threads (each with its own database connection).
+constexpr int kRecordThreads = 2;
+
+double SecondsSince(steady_clock::time_point t0) {
+  return std::chrono::duration<double>(steady_clock::now() - t0).count();
+}
+
 // A job ready to send, waiting for room under its host's cap or for a Telegram rate-limit slot.
 struct Ready {
   ClaimedJob job;
@@ -35,16 +43,50 @@ struct Ready {
   steady_clock::time_point not_before{};
 };
 
+// A finished attempt, handed from the HTTP loop to the store thread.
+struct Completion {
+  ClaimedJob job;
+  AttemptOutcome outcome;
+  milliseconds duration{0};
+};
+
 }  // namespace
 
+// Four threads share the work (see docs/decisions.md, "Action delivery"): the HTTP loop (the
+// thread calling Run) only moves requests through curl multi; the claim thread claims due jobs
+// and prepares them (render, sign, SSRF lookup) while the loop has room; the record thread writes
+// the outcomes in batches (two of them, so one batch is written while the next collects). So a
+// database round trip never stalls requests in flight, and claims and outcome writes run side by
+// side on their own connections. They hand jobs over under `mu`:
+// `inbox` (prepared requests, claim → loop) and `outbox` (finished attempts, loop and claim →
+// record).
 struct Worker::State {
   WorkerOptions options;
   WorkerDeps deps;
   HttpDispatcher http;
-  std::deque<Ready> waiting;
-  std::mt19937_64 rng{std::random_device{}()};
-  std::atomic<bool> woken{false};
   std::atomic<int> in_flight{0};
+
+  // Shared, under mu.
+  std::mutex mu;
+  std::condition_variable claim_wakeup;   // a NOTIFY, outcomes written (room), or stop
+  std::condition_variable record_wakeup;  // outbox filled, or stop
+  std::deque<Ready> inbox;
+  std::vector<Completion> outbox;
+  bool notified = false;  // a NOTIFY action_job arrived since the claim thread looked
+  bool stopping = false;  // the HTTP loop is done: claim no more, write what is left
+  // Jobs this worker claimed whose outcome is not written yet (prepared, waiting, in flight, or
+  // in the outbox). Claims keep it at most MaxLeased(), so a worker never holds more leases than
+  // it can work on: if outcome writes fall behind, claiming waits for them (without the bound
+  // leases piled up until they expired and the jobs were delivered twice).
+  std::atomic<int> leased{0};
+
+  // HTTP loop only.
+  std::deque<Ready> waiting;
+  std::vector<Completion> completed;  // filled by the dispatcher's callbacks during Poll
+
+  // Claim thread only.
+  std::vector<Ready> prepared;
+  std::vector<Completion> settled;  // jobs that ended in Prepare
 
   CounterFamily* claimed = nullptr;
   CounterFamily* succeeded = nullptr;
@@ -52,6 +94,7 @@ struct Worker::State {
   CounterFamily* dead = nullptr;
   HistogramFamily* attempts = nullptr;
   HistogramFamily* latency = nullptr;
+  HistogramFamily* store_seconds = nullptr;  // by step of the store thread
 
   void RegisterMetrics() {
     MetricsRegistry* m = deps.metrics;
@@ -65,14 +108,17 @@ struct Worker::State {
     latency = m->AddHistogram("auri_delivery_latency_seconds",
                               "Job created to delivered (successful jobs).", {"type"},
                               {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600});
+    store_seconds = m->AddHistogram(
+        "auri_delivery_store_step_seconds",
+        "Duration of each step of the store thread: claim (one batch), prepare (render, sign, "
+        "SSRF check of one batch), finish and reschedule (one batch of outcomes).",
+        {"step"}, {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
     m->AddGauge("auri_delivery_in_flight", "Requests in flight in this process.",
                 [this] { return static_cast<double>(in_flight.load()); });
   }
 
-  double Jitter() { return std::uniform_real_distribution<double>(-1.0, 1.0)(rng); }
-
-  // Outcomes decided since the last Flush(), written in one transaction each (the rate of
-  // delivery must not be bounded by one commit per job).
+  // Outcomes a record thread decided since its last Flush(), written in one transaction each
+  // (the rate of delivery must not be bounded by one commit per job).
   struct Finished {
     FinishedJob row;
     std::string action_type;
@@ -82,21 +128,26 @@ struct Worker::State {
     RetryingJob row;
     std::string action_type;
   };
-  std::vector<Finished> finished;
-  std::vector<Retrying> retrying;
+  struct Recording {
+    std::vector<Finished> finished;
+    std::vector<Retrying> retrying;
+    std::mt19937_64 rng{std::random_device{}()};
+    double Jitter() { return std::uniform_real_distribution<double>(-1.0, 1.0)(rng); }
+  };
 
   // Records the end of one attempt: success, retry or dead (with its result row), written by the
   // next Flush().
-  void Complete(const ClaimedJob& job, const AttemptOutcome& outcome, milliseconds duration) {
+  void Complete(Recording& rec, const ClaimedJob& job, const AttemptOutcome& outcome,
+                milliseconds duration) {
     int attempt = job.attempts + 1;
     int max_attempts = std::min(job.max_attempts, options.max_attempts);
     std::optional<int> code = outcome.status_code;
     if (outcome.failure != AttemptFailure::kNone) {
       int status = code.value_or(0);
-      RetryDecision d = DecideRetry(outcome.failure, status, attempt, max_attempts, Jitter(),
+      RetryDecision d = DecideRetry(outcome.failure, status, attempt, max_attempts, rec.Jitter(),
                                     outcome.retry_after);
       if (d.retry) {
-        retrying.push_back({{job.id, attempt, d.delay, outcome.error, code}, job.action_type});
+        rec.retrying.push_back({{job.id, attempt, d.delay, outcome.error, code}, job.action_type});
         return;
       }
     }
@@ -111,18 +162,22 @@ struct Worker::State {
     o.response_excerpt = outcome.response_excerpt;
     f.action_type = job.action_type;
     f.created_at_ms = job.created_at_ms;
-    finished.push_back(std::move(f));
+    rec.finished.push_back(std::move(f));
   }
 
   // Writes the outcomes Complete() collected. A failed write is logged and dropped: the jobs stay
   // leased, their leases expire and they run again (at least once).
-  void Flush() {
+  void Flush(Recording& rec) {
+    std::vector<Finished>& finished = rec.finished;
+    std::vector<Retrying>& retrying = rec.retrying;
     const Logger& log = *deps.logger;
     if (!retrying.empty()) {
       std::vector<RetryingJob> rows;
       rows.reserve(retrying.size());
       for (const Retrying& r : retrying) rows.push_back(r.row);
+      auto t0 = steady_clock::now();
       auto r = RescheduleJobs(*deps.pool, options.owner, rows, options.db_timeout);
+      store_seconds->Observe({"reschedule"}, SecondsSince(t0));
       if (!r.ok()) {
         log.Warn("could not reschedule jobs; their leases will expire and they are retried then",
                  {{"jobs", int64_t(rows.size())}, {"error", r.status().ToString()}});
@@ -140,7 +195,9 @@ struct Worker::State {
     std::vector<FinishedJob> rows;
     rows.reserve(finished.size());
     for (const Finished& f : finished) rows.push_back(f.row);
+    auto t0 = steady_clock::now();
     auto r = FinishJobs(*deps.pool, options.owner, rows, options.db_timeout);
+    store_seconds->Observe({"finish"}, SecondsSince(t0));
     if (!r.ok()) {
       log.Warn("could not record the jobs' outcomes; their leases will expire and they run again",
                {{"jobs", int64_t(rows.size())}, {"error", r.status().ToString()}});
@@ -163,14 +220,17 @@ struct Worker::State {
     finished.clear();
   }
 
-  void Permanent(const ClaimedJob& job, const Status& why) {
+  // A job that ends without a request (config error, SSRF refusal...): its outcome goes to the
+  // recorder with the attempts that finished over HTTP. Claim thread.
+  void Permanent(ClaimedJob& job, const Status& why) {
     AttemptOutcome o;
     o.failure = AttemptFailure::kPermanent;
     o.error = why.message();
-    Complete(job, o, milliseconds(0));
+    settled.push_back({std::move(job), std::move(o), milliseconds(0)});
   }
 
-  // Renders and checks one claimed job; queues it in `waiting` or finishes it when it cannot run.
+  // Renders and checks one claimed job; adds it to `prepared`, or to `settled` when it cannot run.
+  // Claim thread.
   void Prepare(ClaimedJob job) {
     claimed->Inc({job.action_type});
     auto values = ValuesFromEvent(job.event_data, job.trigger_id, job.trigger_name);
@@ -220,17 +280,18 @@ struct Worker::State {
           AttemptOutcome o;
           o.failure = AttemptFailure::kConnection;  // DNS failure: may be transient
           o.error = dest.status().message();
-          return Complete(job, o, milliseconds(0));
+          settled.push_back({std::move(job), std::move(o), milliseconds(0)});
+          return;
         }
         return Permanent(job, dest.status());
       }
       ready.request.address = dest->address;
     }
     ready.job = std::move(job);
-    waiting.push_back(std::move(ready));
+    prepared.push_back(std::move(ready));
   }
 
-  // Starts waiting requests whose host has room and whose rate-limit slot is free.
+  // Starts waiting requests whose host has room and whose rate-limit slot is free. HTTP loop.
   void StartReady() {
     auto now = steady_clock::now();
     for (auto it = waiting.begin(); it != waiting.end();) {
@@ -255,15 +316,126 @@ struct Worker::State {
       bool telegram = !r.telegram_chat.empty();
       std::vector<int> expected = std::move(r.expected);
       http.Add(std::move(r.request), [this, job = std::move(job), telegram,
-                                      expected = std::move(expected)](HttpResult result) {
+                                      expected = std::move(expected)](HttpResult result) mutable {
         --in_flight;
         int64_t now_s = UnixMillisNow() / 1000;
         AttemptOutcome o = telegram ? ClassifyTelegramResult(result, now_s)
                                     : ClassifyHttpResult(result, expected, now_s);
-        Complete(job, o, result.duration);
+        completed.push_back({std::move(job), std::move(o), result.duration});
       });
     }
   }
+
+  // Up to `concurrency` requests in flight plus as many again being prepared or recorded, so
+  // the HTTP loop does not idle while a batch of outcomes is written.
+  int MaxLeased() const { return 2 * options.concurrency; }
+
+  // Moves `items` to the outbox and wakes the record thread.
+  void ToRecorder(std::vector<Completion>& items) {
+    if (items.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (Completion& c : items) outbox.push_back(std::move(c));
+    }
+    items.clear();
+    record_wakeup.notify_one();
+  }
+
+  // The claim thread: claims and prepares jobs while fewer than `concurrency` are leased (woken
+  // by NOTIFY, by the record thread when outcomes are written, or every poll_interval), reclaims
+  // expired leases and purges old jobs. Returns when `stop` or `stopping` is set.
+  void ClaimLoop(const std::atomic<bool>& stop) {
+    const Logger& log = *deps.logger;
+    const WorkerOptions& opt = options;
+    auto now = steady_clock::now();
+    auto next_claim = now;
+    auto next_reclaim = now;
+    auto next_purge = now + std::chrono::minutes(1);
+    milliseconds reclaim_every = std::min<milliseconds>(opt.lease / 2, milliseconds(5000));
+    bool claim_wanted = true;  // a NOTIFY (or a full batch) says jobs are due
+    while (true) {
+      int room = 0;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        auto room_now = [&] { return MaxLeased() - leased.load(); };
+        auto deadline = std::min(next_reclaim, steady_clock::now() + milliseconds(100));
+        if (room_now() > 0) deadline = std::min(deadline, claim_wanted ? now : next_claim);
+        claim_wakeup.wait_until(lock, deadline, [&] {
+          return stopping || stop.load() || ((notified || claim_wanted) && room_now() > 0);
+        });
+        if (stopping || stop.load()) return;
+        if (notified) claim_wanted = true;
+        notified = false;
+        room = room_now();
+      }
+      now = steady_clock::now();
+      if (now >= next_reclaim) {
+        auto r = ReclaimExpiredLeases(*deps.pool, opt.db_timeout);
+        if (r.ok() && *r > 0) log.Info("reclaimed expired leases", {{"jobs", *r}});
+        next_reclaim = now + reclaim_every;
+      }
+      if (now >= next_purge) {
+        auto r =
+            PurgeOldJobs(*deps.pool, std::chrono::hours(24 * opt.retention_days), opt.db_timeout);
+        if (r.ok() && *r > 0) log.Info("purged old jobs", {{"jobs", *r}});
+        next_purge = now + std::chrono::hours(1);
+      }
+      // Claim only what can start soon: jobs parked locally would hold leases without progress.
+      if (room <= 0 || (!claim_wanted && now < next_claim)) continue;
+      int limit = std::min(room, 200);
+      auto t0 = steady_clock::now();
+      auto jobs = ClaimDueJobs(*deps.pool, opt.owner, limit, opt.lease, opt.db_timeout);
+      store_seconds->Observe({"claim"}, SecondsSince(t0));
+      if (!jobs.ok()) {
+        log.Warn("could not claim jobs", {{"error", jobs.status().ToString()}});
+        claim_wanted = false;
+        next_claim = now + opt.poll_interval;
+        continue;
+      }
+      leased += static_cast<int>(jobs->size());
+      // A full batch means more are probably due: claim again as soon as there is room.
+      claim_wanted = static_cast<int>(jobs->size()) == limit;
+      next_claim = now + opt.poll_interval;
+      t0 = steady_clock::now();
+      for (ClaimedJob& j : *jobs) Prepare(std::move(j));
+      store_seconds->Observe({"prepare"}, SecondsSince(t0));
+      if (!prepared.empty()) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          for (Ready& r : prepared) inbox.push_back(std::move(r));
+        }
+        prepared.clear();
+        http.Wakeup();
+      }
+      ToRecorder(settled);
+    }
+  }
+
+  // A record thread: writes the outcomes in the outbox, in batches, until `stopping` is set and
+  // the outbox is empty. Two run side by side, so one batch is written while the next collects.
+  void RecordLoop() {
+    Recording rec;
+    while (true) {
+      std::vector<Completion> done;
+      bool finishing = false;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        record_wakeup.wait(lock, [&] { return stopping || !outbox.empty(); });
+        done.swap(outbox);
+        finishing = stopping;
+      }
+      for (Completion& c : done) Complete(rec, c.job, c.outcome, c.duration);
+      Flush(rec);
+      if (!done.empty()) {
+        leased -= static_cast<int>(done.size());
+        claim_wakeup.notify_one();
+      }
+      if (finishing && done.empty()) return;
+    }
+  }
+
+  // Hands the attempts finished during the last Poll to the record thread.
+  void HandOverCompleted() { ToRecorder(completed); }
 };
 
 Worker::Worker(WorkerOptions options, WorkerDeps deps) : state_(std::make_unique<State>()) {
@@ -281,7 +453,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   const WorkerOptions& opt = s.options;
   const Logger& log = *s.deps.logger;
 
-  // The LISTEN connection blocks in its own thread; a notification wakes the loop's poll.
+  // The LISTEN connection blocks in its own thread; a notification wakes the claim thread.
   std::atomic<bool> listener_stop{false};
   std::thread listener([&] {
     JobNotificationListener l(*s.deps.pool);  // follows the pool across a switch
@@ -294,61 +466,53 @@ Status Worker::Run(const std::atomic<bool>& stop) {
         continue;
       }
       if (*r) {
-        s.woken = true;
-        s.http.Wakeup();
+        {
+          std::lock_guard<std::mutex> lock(s.mu);
+          s.notified = true;
+        }
+        s.claim_wakeup.notify_one();
       }
     }
   });
+  std::thread claimer([&] { s.ClaimLoop(stop); });
+  std::vector<std::thread> recorders;
+  for (int i = 0; i < kRecordThreads; ++i) recorders.emplace_back([&] { s.RecordLoop(); });
 
-  auto now = steady_clock::now();
-  auto next_claim = now;
-  auto next_reclaim = now;
-  auto next_purge = now + std::chrono::minutes(1);
-  milliseconds reclaim_every = std::min<milliseconds>(opt.lease / 2, milliseconds(5000));
+  // The HTTP loop: take prepared requests, start what the caps allow, run transfers, hand back
+  // what finished. Poll returns early when the store thread adds requests (Wakeup).
   while (!stop.load()) {
-    now = steady_clock::now();
-    if (now >= next_reclaim) {
-      auto r = ReclaimExpiredLeases(*s.deps.pool, opt.db_timeout);
-      if (r.ok() && *r > 0) log.Info("reclaimed expired leases", {{"jobs", *r}});
-      next_reclaim = now + reclaim_every;
-    }
-    if (now >= next_purge) {
-      auto r =
-          PurgeOldJobs(*s.deps.pool, std::chrono::hours(24 * opt.retention_days), opt.db_timeout);
-      if (r.ok() && *r > 0) log.Info("purged old jobs", {{"jobs", *r}});
-      next_purge = now + std::chrono::hours(1);
-    }
-    // Claim only what can start soon: jobs parked locally would hold leases without progress.
-    int room = opt.concurrency - s.http.in_flight() - static_cast<int>(s.waiting.size());
-    if (room > 0 && (s.woken.exchange(false) || now >= next_claim)) {
-      auto jobs =
-          ClaimDueJobs(*s.deps.pool, opt.owner, std::min(room, 200), opt.lease, opt.db_timeout);
-      if (!jobs.ok()) {
-        log.Warn("could not claim jobs", {{"error", jobs.status().ToString()}});
-        next_claim = now + opt.poll_interval;
-      } else {
-        bool full = static_cast<int>(jobs->size()) == std::min(room, 200);
-        for (ClaimedJob& j : *jobs) s.Prepare(std::move(j));
-        // A full batch means more are probably due: claim again right away.
-        next_claim = full ? now : now + opt.poll_interval;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      while (!s.inbox.empty()) {
+        s.waiting.push_back(std::move(s.inbox.front()));
+        s.inbox.pop_front();
       }
     }
     s.StartReady();
-    auto wait = milliseconds(100);
-    if (next_claim <= steady_clock::now() && room > 0) wait = milliseconds(0);
-    if (!s.finished.empty() || !s.retrying.empty()) wait = milliseconds(0);
-    s.http.Poll(wait);
-    s.Flush();
+    s.http.Poll(milliseconds(100));
+    s.HandOverCompleted();
   }
 
   // Graceful stop: no new claims; in-flight requests may finish; the rest go back to pending.
   auto grace_end = steady_clock::now() + opt.shutdown_grace;
   while (s.http.in_flight() > 0 && steady_clock::now() < grace_end) {
     s.http.Poll(milliseconds(50));
-    s.Flush();
+    s.HandOverCompleted();
   }
+  // The claim thread sees `stop` and returns; only then are the record threads told to finish,
+  // so every outcome (including jobs the claim thread settled at once) is written before they do.
+  s.claim_wakeup.notify_one();
+  claimer.join();
+  s.HandOverCompleted();
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.stopping = true;
+  }
+  s.record_wakeup.notify_all();
+  for (std::thread& t : recorders) t.join();
   listener_stop = true;
   listener.join();
+  // Jobs still leased by this worker (waiting, prepared, or in flight past the grace period).
   auto released = ReleaseLeases(*s.deps.pool, opt.owner, opt.db_timeout);
   if (!released.ok()) return released.status().WithContext("releasing leases at shutdown");
   log.Info("action-workers stopped", {{"released_leases", *released}});

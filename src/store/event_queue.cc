@@ -5,11 +5,13 @@
 
 #include "store/array_literal.h"
 #include "store/pg_error.h"
+#include "store/prepared.h"
 
 namespace auri {
 namespace {
 
 using store_internal::ArrayLiteral;
+using store_internal::ExecPrepared;
 using Steady = std::chrono::steady_clock;
 
 double Since(Steady::time_point t) {
@@ -153,7 +155,8 @@ Result<EventBatchResult> RunBatch(pqxx::connection& conn, const EventBatchOption
 
   // 1. Claim, under the claim lock (released once our triggers are locked, step 2).
   tx.exec(kClaimLockSql);
-  pqxx::result claimed = tx.exec_params(kClaimSql, options.limit, options.min_seq);
+  pqxx::result claimed =
+      ExecPrepared(tx, "auri_claim_events", kClaimSql, options.limit, options.min_seq);
   std::vector<QueuedEvent> events;
   std::vector<std::string> all_ids;
   events.reserve(claimed.size());
@@ -178,12 +181,13 @@ Result<EventBatchResult> RunBatch(pqxx::connection& conn, const EventBatchOption
   pipeline::StoredStates states;
   if (!events.empty()) {
     std::string trigger_ids = UuidArray(handler.TriggersToLock(events));
-    for (const pqxx::row& r : tx.exec_params(kLockTriggersSql, trigger_ids)) {
+    for (const pqxx::row& r :
+         ExecPrepared(tx, "auri_lock_triggers", kLockTriggersSql, trigger_ids)) {
       LockedTrigger t = LockedTriggerFromRow(r);
       triggers.emplace(t.id, std::move(t));
     }
     tx.exec(kClaimUnlockSql);
-    for (const pqxx::row& r : tx.exec_params(kLockStatesSql, trigger_ids)) {
+    for (const pqxx::row& r : ExecPrepared(tx, "auri_lock_states", kLockStatesSql, trigger_ids)) {
       states.emplace(r[0].as<std::string>(), r[1].as<std::string>());
     }
   } else {
@@ -210,7 +214,8 @@ Result<EventBatchResult> RunBatch(pqxx::connection& conn, const EventBatchOption
       trig.AddText(w.trigger_id);
       state.AddText(w.state_json);
     }
-    tx.exec_params(kWriteStatesSql, cond.Finish(), trig.Finish(), state.Finish());
+    ExecPrepared(tx, "auri_write_states", kWriteStatesSql, cond.Finish(), trig.Finish(),
+                 state.Finish());
   }
   if (!writes.breakers.empty()) {
     ArrayLiteral id, st, fc, lf, oa, hc;
@@ -222,8 +227,8 @@ Result<EventBatchResult> RunBatch(pqxx::connection& conn, const EventBatchOption
       oa.AddInt(w.state.opened_at_ms);
       hc.AddInt(w.state.half_open_calls);
     }
-    tx.exec_params(kWriteBreakersSql, id.Finish(), st.Finish(), fc.Finish(), lf.Finish(),
-                   oa.Finish(), hc.Finish());
+    ExecPrepared(tx, "auri_write_breakers", kWriteBreakersSql, id.Finish(), st.Finish(),
+                 fc.Finish(), lf.Finish(), oa.Finish(), hc.Finish());
   }
   if (!writes.jobs.empty()) {
     ArrayLiteral t, a, e, ty, p, c, d;
@@ -236,17 +241,18 @@ Result<EventBatchResult> RunBatch(pqxx::connection& conn, const EventBatchOption
       c.AddText(j.config_json);
       d.AddText(j.event_data_json);
     }
-    pqxx::result inserted = tx.exec_params(kInsertJobsSql, t.Finish(), a.Finish(), e.Finish(),
-                                           ty.Finish(), p.Finish(), c.Finish(), d.Finish());
+    pqxx::result inserted =
+        ExecPrepared(tx, "auri_insert_jobs", kInsertJobsSql, t.Finish(), a.Finish(), e.Finish(),
+                     ty.Finish(), p.Finish(), c.Finish(), d.Finish());
     result.jobs_created = static_cast<int64_t>(inserted.size());
   }
   ArrayLiteral queue_ids;
   for (const std::string& id : all_ids) queue_ids.AddText(id);
-  tx.exec_params(kDeleteQueueSql, queue_ids.Finish());
+  ExecPrepared(tx, "auri_delete_queue", kDeleteQueueSql, queue_ids.Finish());
   if (!events.empty()) {
     const pipeline::Event& last = events.back().event;
-    tx.exec_params(kCheckpointSql, options.processor_id, last.id, last.timestamp,
-                   static_cast<int64_t>(events.size()));
+    ExecPrepared(tx, "auri_checkpoint", kCheckpointSql, options.processor_id, last.id,
+                 last.timestamp, static_cast<int64_t>(events.size()));
   }
   tx.commit();
   result.commit_seconds = Since(t2);

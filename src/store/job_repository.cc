@@ -4,11 +4,13 @@
 
 #include "store/array_literal.h"
 #include "store/pg_error.h"
+#include "store/prepared.h"
 
 namespace auri {
 namespace {
 
 using store_internal::ArrayLiteral;
+using store_internal::ExecPrepared;
 using store_internal::IsConnectionLoss;
 using store_internal::StatusFromException;
 
@@ -76,6 +78,8 @@ Result<std::vector<ClaimedJob>> ClaimDueJobs(ConnectionPool& pool, const std::st
   if (limit <= 0) return std::vector<ClaimedJob>{};
   // The inner SELECT walks action_jobs_claim_idx in (priority, created_at) order and skips rows
   // another worker has locked, so concurrent claimers never wait on each other nor double-claim.
+  // The trigger's name is looked up per claimed row (primary key), not joined: a join made the
+  // planner hash every trigger on each claim.
   static constexpr const char* kSql =
       "WITH due AS ("
       "  SELECT id FROM action_jobs"
@@ -84,13 +88,15 @@ Result<std::vector<ClaimedJob>> ClaimDueJobs(ConnectionPool& pool, const std::st
       "  LIMIT $1 FOR UPDATE SKIP LOCKED) "
       "UPDATE action_jobs j SET status = 'running', lease_owner = $2,"
       "  lease_expires_at = now() + make_interval(secs => $3) "
-      "FROM due, triggers t WHERE j.id = due.id AND t.id = j.trigger_id "
+      "FROM due WHERE j.id = due.id "
       "RETURNING j.id, j.trigger_id, j.event_id, j.action_type, j.config::text,"
-      "  j.event_data::text, t.name, j.attempts, j.max_attempts,"
+      "  j.event_data::text, (SELECT t.name FROM triggers t WHERE t.id = j.trigger_id),"
+      "  j.attempts, j.max_attempts,"
       "  (extract(epoch FROM j.created_at) * 1000)::bigint";
   return InTransaction<std::vector<ClaimedJob>>(
       pool, timeout, "claiming action jobs", [&](pqxx::work& tx) {
-        pqxx::result rows = tx.exec_params(kSql, limit, owner, static_cast<double>(lease.count()));
+        pqxx::result rows = ExecPrepared(tx, "auri_claim_due_jobs", kSql, limit, owner,
+                                         static_cast<double>(lease.count()));
         std::vector<ClaimedJob> jobs;
         jobs.reserve(rows.size());
         for (const auto& r : rows) {
@@ -137,6 +143,8 @@ Result<int64_t> FinishJobs(ConnectionPool& pool, const std::string& owner,
     excerpts.AddText(StorableText(o.response_excerpt));
   }
   // One statement: the jobs still leased by `owner` move, and exactly those get a result row.
+  // (Not `AND j.id = ANY ($2)`: with it the generic plan intersected the pkey and lease indexes
+  // and then compared every job with every outcome, quadratic in the batch.)
   static constexpr const char* kSql =
       "WITH o AS ("
       "  SELECT * FROM unnest($2::uuid[], $3::bool[], $4::int[], $5::bigint[], $6::int[],"
@@ -154,9 +162,9 @@ Result<int64_t> FinishJobs(ConnectionPool& pool, const std::string& owner,
       "  o.error, o.excerpt "
       "FROM moved m JOIN o ON o.id = m.id";
   return InTransaction<int64_t>(pool, timeout, "finishing action jobs", [&](pqxx::work& tx) {
-    pqxx::result r =
-        tx.exec_params(kSql, owner, ids.Finish(), statuses.Finish(), attempts.Finish(),
-                       durations.Finish(), codes.Finish(), errors.Finish(), excerpts.Finish());
+    pqxx::result r = ExecPrepared(tx, "auri_finish_jobs", kSql, owner, ids.Finish(),
+                                  statuses.Finish(), attempts.Finish(), durations.Finish(),
+                                  codes.Finish(), errors.Finish(), excerpts.Finish());
     return static_cast<int64_t>(r.affected_rows());
   });
 }
@@ -181,8 +189,9 @@ Result<int64_t> RescheduleJobs(ConnectionPool& pool, const std::string& owner,
       "  AS o(id, attempts, delay_ms, error, code) "
       "WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = $1";
   return InTransaction<int64_t>(pool, timeout, "rescheduling action jobs", [&](pqxx::work& tx) {
-    pqxx::result r = tx.exec_params(kSql, owner, ids.Finish(), attempts.Finish(),
-                                    delays_ms.Finish(), errors.Finish(), codes.Finish());
+    pqxx::result r =
+        ExecPrepared(tx, "auri_reschedule_jobs", kSql, owner, ids.Finish(), attempts.Finish(),
+                     delays_ms.Finish(), errors.Finish(), codes.Finish());
     return static_cast<int64_t>(r.affected_rows());
   });
 }

@@ -44,6 +44,8 @@ class ConnectionPool;
 // scoped, so this holds when they live inside the loan) and no session state (SET, LISTEN,
 // temporary tables). A borrower that needs session state, or that saw an error which may have
 // left the session unusable, calls MarkBroken() so the pool closes the connection instead.
+// Named prepared statements are the one exception: each name stands for one SQL text in the
+// whole program, so a statement left prepared changes nothing another borrower can observe.
 // A moved-from PooledConnection holds nothing and returns nothing.
 class PooledConnection {
  public:

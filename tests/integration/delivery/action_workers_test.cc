@@ -102,9 +102,10 @@ class ActionWorkersTest : public ::testing::Test {
 
   void StartWorker(delivery::PrivateDestinations policy = delivery::PrivateDestinations::kAllow,
                    std::string telegram_base = "", std::string telegram_token = "",
-                   int per_host_concurrency = 32) {
+                   int per_host_concurrency = 32, int concurrency = 256) {
     delivery::WorkerOptions o;
     o.per_host_concurrency = per_host_concurrency;
+    o.concurrency = concurrency;
     o.owner = "test:" + RandomHex(4);
     o.lease = seconds(60);
     o.poll_interval = milliseconds(100);
@@ -462,6 +463,32 @@ TEST_F(ActionWorkersTest, PerHostCapLimitsConcurrentRequestsToOneReceiver) {
   StartWorker(delivery::PrivateDestinations::kAllow, "", "", /*per_host_concurrency=*/2);
   for (const auto& j : jobs) ASSERT_TRUE(WaitForStatus(j, "succeeded", seconds(15)));
   EXPECT_EQ(peak.load(), 2);
+}
+
+// Regression (found by bench/e2e.sh): claims were limited by room in the HTTP loop only, so when
+// outcome writes fell behind a worker kept claiming until its leases expired and jobs were
+// delivered twice. Here outcome writes are blocked (action_results locked by another session):
+// the worker must stop at 2 x concurrency leases, not claim all 40 jobs.
+TEST_F(ActionWorkersTest, LeasesStayBoundedWhileOutcomeWritesAreBlocked) {
+  HttpReceiver receiver([](const ReceivedRequest&, int) { return ReceiverResponse{}; });
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 40; ++i) jobs.push_back(InsertJob({{"url", receiver.Url()}}));
+  pqxx::connection blocker(dsn_);
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE action_results IN SHARE ROW EXCLUSIVE MODE");  // blocks INSERTs
+  StartWorker(delivery::PrivateDestinations::kAllow, "", "", /*per_host_concurrency=*/32,
+              /*concurrency=*/4);
+  // Deliveries go on until the lease bound stops the claims: 8 requests, then nothing.
+  ASSERT_TRUE(PollUntil(seconds(10), [&] { return receiver.Count() >= 8; }));
+  auto settle = std::chrono::steady_clock::now() + seconds(1);
+  while (std::chrono::steady_clock::now() < settle) {
+    EXPECT_LE(receiver.Count(), 8u);
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(QueryValue(dsn_, "SELECT count(*) FROM action_jobs WHERE status = 'running'"), "8");
+  lock.commit();
+  for (const auto& j : jobs) ASSERT_TRUE(WaitForStatus(j, "succeeded", seconds(15)));
+  EXPECT_EQ(receiver.Count(), 40u);
 }
 
 TEST_F(ActionWorkersTest, PurgeDeletesFinishedJobsOlderThanRetentionOnly) {
