@@ -38,10 +38,11 @@ ROUNDS=${E2E_ROUNDS:-$ROUNDS}; JOBS=${E2E_JOBS:-$JOBS}
 bench_prepare
 WORK=$(mktemp -d /tmp/auri-bench-XXXXXX); chmod 755 "$WORK"
 API_PORT=$(free_port 1); PG_PORT=$(free_port 2); REDIS_PORT=$(free_port 3); PROC_PORT=$(free_port 4)
-WORKERS_PORT=$(free_port 5); SINK_PORT=$(free_port 6)
+WORKERS_PORT=$(free_port 5); SINK_PORT=$(free_port 6); DR_PORT=$(free_port 7)
 AURI=(./build/auri --set general.home="$WORK/home" --set api.port="$API_PORT" --set api.threads=2
       --set postgres.port="$PG_PORT" --set redis.port="$REDIS_PORT" --set log.level=warn
       --set processor.metrics_port="$PROC_PORT" --set delivery.metrics_port="$WORKERS_PORT"
+      --set dr_agent.metrics_port="$DR_PORT"
       --set delivery.max_pending=100000000 --set postgres.statement_timeout_ms=60000 ${E2E_SET:-})
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d auri)
 WORKERS_PID=""

@@ -16,6 +16,7 @@
 
 #include "cli/context.h"
 #include "cli/exit_codes.h"
+#include "cli/role_runtime.h"
 #include "common/fs.h"
 #include "common/version.h"
 #include "dr/drill/drill_log.h"
@@ -146,6 +147,17 @@ int RunDrillCommand(const CliContext& ctx, const DrillCommandOptions& options) {
   o.heartbeat_interval = std::chrono::milliseconds(c.drill.heartbeat_interval_ms);
   o.tester = Tester();
   o.version = kVersion;
+
+  // Ctrl-C or SIGTERM must not leave a throwaway deployment's servers running: the drill's
+  // cleanup runs on the watcher thread, then the process exits 130 (no record is logged).
+  sigset_t stop_signals = BlockStopSignals();
+  StopSignalWatcher interrupt(stop_signals, ctx.log, "drill interrupted", [] {
+    std::fprintf(stderr, "interrupted: cleaning up\n");
+    std::string what = dr::CleanUpInterruptedDrill();
+    if (!what.empty()) std::fprintf(stderr, "%s\n", what.c_str());
+    std::fflush(stderr);
+    ::_exit(kExitInterrupted);
+  });
 
   dr::Progress progress(ctx.json);
   progress.Step("drill " + options.name + " starts");

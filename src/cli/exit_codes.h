@@ -7,6 +7,7 @@
 //   3 a dependency is unavailable (PostgreSQL, Redis, a repository) or a wait ran out
 //   4 refused for safety
 //   5 internal error (a bug: please report it with the log)
+//   130 interrupted (SIGINT/SIGTERM) by a command that cleans up before it exits (`auri drill`)
 #include "common/status.h"
 
 namespace auri {
@@ -18,6 +19,7 @@ enum ExitCode : int {
   kExitUnavailable = 3,
   kExitRefused = 4,
   kExitInternal = 5,
+  kExitInterrupted = 130,  // the shell's 128 + SIGINT
 };
 
 int ExitCodeFor(const Status& status);

@@ -89,12 +89,13 @@ Result<DrillDeployment> DrillDeployment::CreateThrowaway(const DrillDeploymentOp
   if (::mkdtemp(buf.data()) == nullptr) return ErrnoStatus("mkdtemp", tmpl);
   d.home_ = buf.data();
   if (::chmod(d.home_.c_str(), 0755) != 0) return ErrnoStatus("chmod", d.home_);
-  ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(5));
+  ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(6));
   d.api_port_ = ports[0];
   d.postgres_port_ = ports[1];
   d.redis_port_ = ports[2];
   d.processor_port_ = ports[3];
   d.workers_port_ = ports[4];
+  d.dr_agent_port_ = ports[5];
   return d;
 }
 
@@ -119,6 +120,7 @@ std::vector<std::string> DrillDeployment::Overrides() const {
       "redis.port=" + std::to_string(redis_port_),
       "processor.metrics_port=" + std::to_string(processor_port_),
       "delivery.metrics_port=" + std::to_string(workers_port_),
+      "dr_agent.metrics_port=" + std::to_string(dr_agent_port_),
       "postgres.dsn=" + database_dsn_,
       "redis.url=",
       "backup.enabled=1",

@@ -32,7 +32,7 @@ struct DrillDeploymentOptions {
 
 class DrillDeployment {
  public:
-  // Creates the home (mode 0755: the postgres user must traverse it) and picks five distinct free
+  // Creates the home (mode 0755: the postgres user must traverse it) and picks six distinct free
   // ports. Starts nothing. Errors: kUnavailable when the directory or the ports cannot be had.
   static Result<DrillDeployment> CreateThrowaway(const DrillDeploymentOptions& options);
 
@@ -85,7 +85,8 @@ class DrillDeployment {
 
   DrillDeploymentOptions o_;
   std::string home_;
-  int api_port_ = 0, postgres_port_ = 0, redis_port_ = 0, processor_port_ = 0, workers_port_ = 0;
+  int api_port_ = 0, postgres_port_ = 0, redis_port_ = 0, processor_port_ = 0, workers_port_ = 0,
+      dr_agent_port_ = 0;
   std::string database_dsn_;
   std::string running_api_url_, running_admin_dsn_, running_dsn_;  // AttachRunning only
 };

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -28,6 +29,27 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+
+// What an interrupted drill must undo (see CleanUpInterruptedDrill): set while the drill owns
+// something outside its process — the throwaway deployment, or on the running deployment the
+// restored instance and the scratch directory. Whoever takes it (the drill's own cleanup or the
+// interrupt) runs it; the mutex makes sure exactly one does, and that the drill's objects are
+// not destroyed while an interrupt uses them.
+std::mutex g_interrupt_mu;
+std::function<std::string()> g_interrupt_cleanup;
+
+void SetInterruptCleanup(std::function<std::string()> f) {
+  std::lock_guard<std::mutex> lock(g_interrupt_mu);
+  g_interrupt_cleanup = std::move(f);
+}
+
+// True when the caller took the duty to clean up (no interrupt got there first).
+bool TakeInterruptCleanup() {
+  std::lock_guard<std::mutex> lock(g_interrupt_mu);
+  bool had = static_cast<bool>(g_interrupt_cleanup);
+  g_interrupt_cleanup = nullptr;
+  return had;
+}
 
 constexpr int64_t kMarkerAgentId = 8005;
 constexpr const char* kMarkerKey = "auri.drill.marker";
@@ -124,6 +146,7 @@ class DrillRun {
     rec_.notes = Notes();
     rec_.measurements_json = m_.dump();
 
+    (void)TakeInterruptCleanup();  // from here on this thread cleans up
     if (deployment_ && !deployment_->throwaway()) {
       // The operator's deployment: remove only what the drill added (its restored instance and
       // its scratch directory).
@@ -212,6 +235,14 @@ class DrillRun {
     t.database = o_.database;
     ASSIGN_OR_RETURN(DrillDeployment d, DrillDeployment::CreateThrowaway(t));
     deployment_ = std::make_unique<DrillDeployment>(std::move(d));
+    if (!o_.keep) {
+      SetInterruptCleanup([d = deployment_.get()] {
+        Status removed = d->Remove();
+        return removed.ok() ? "removed the throwaway deployment " + d->home()
+                            : "cleanup incomplete (" + removed.message() + "): remove " +
+                                  d->home() + " by hand";
+      });
+    }
     RETURN_IF_ERROR(deployment_->WriteWrapper());
     p_.Step("building a throwaway deployment in " + deployment_->home() + " (api " +
             deployment_->ApiUrl() + ", postgres port " +
@@ -537,6 +568,17 @@ class DrillRun {
     buf.push_back('\0');
     if (::mkdtemp(buf.data()) == nullptr) return ErrnoStatus("mkdtemp", tmpl);
     work_dir_ = buf.data();
+    if (!o_.keep) {
+      // Only what the drill added: its instance (if the restore got that far) and scratch files.
+      SetInterruptCleanup([d = deployment_.get(), name = restored_name_, dir = work_dir_] {
+        auto removed = d->Auri({"instance", "remove", name}, seconds(120));
+        (void)RunCommand({"/bin/rm", "-rf", "--", dir}, "", seconds(60));
+        return "removed " + dir +
+               (removed.ok() && removed->exit_code == 0
+                    ? " and instance '" + name + "'"
+                    : "; check `auri instance list` for '" + name + "'");
+      });
+    }
     p_.Step("drilling the running deployment at " + deployment_->ApiUrl() +
             ": nothing is stopped or deleted; the restore goes into a new instance '" +
             restored_name_ + "'");
@@ -731,6 +773,14 @@ const std::vector<std::string>& KnownDrills() {
 
 DrillOutcome RunDrill(const DrillOptions& options, const Progress& progress) {
   return DrillRun(options, progress).Execute();
+}
+
+std::string CleanUpInterruptedDrill() {
+  // Held while cleaning up: the drill's thread blocks before its own cleanup (and before its
+  // objects are destroyed) until the process exits.
+  std::lock_guard<std::mutex> lock(g_interrupt_mu);
+  if (!g_interrupt_cleanup) return "";
+  return g_interrupt_cleanup();
 }
 
 }  // namespace auri::dr

@@ -79,4 +79,11 @@ struct DrillOutcome {
 // Runs the drill. Progress lines go through `progress`. Never throws.
 DrillOutcome RunDrill(const DrillOptions& options, const Progress& progress);
 
+// For an interrupt (Ctrl-C, SIGTERM) while RunDrill runs on another thread: removes what the
+// drill created outside its process (the throwaway deployment with its servers and home; on the
+// running deployment, the restored instance and scratch directory) and returns a line saying
+// what was removed ("" when nothing was left to undo). The caller then exits: RunDrill's thread
+// stays blocked before its own cleanup. With --keep nothing is removed.
+std::string CleanUpInterruptedDrill();
+
 }  // namespace auri::dr

@@ -6,14 +6,18 @@
 //
 // Each drill takes ≈ 30–40 s here (most of it `auri up`, the backup and the restore).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "common/fs.h"
 #include "stack/process.h"
 #include "tests/integration/harness.h"
 
@@ -180,6 +184,7 @@ TEST_F(DrillTest, TargetRunningSnapshotRestoreChecksTheLiveDeploymentAndDestroys
       "--set", "redis.port=" + std::to_string(testing::FreePort()),
       "--set", "processor.metrics_port=" + std::to_string(testing::FreePort()),
       "--set", "delivery.metrics_port=" + std::to_string(testing::FreePort()),
+      "--set", "dr_agent.metrics_port=" + std::to_string(testing::FreePort()),
       "--set", "backup.repo2_path=none"};
   auto with = [&](std::vector<std::string> args) {
     std::vector<std::string> all = deployment;
@@ -232,6 +237,48 @@ TEST_F(DrillTest, UnknownDrillIsAUsageErrorAndTargetRunningIsRefused) {
   EXPECT_EQ(running->exit_code, 4) << running->output;
   EXPECT_NE(running->output.find("hint:"), std::string::npos) << running->output;
   EXPECT_TRUE(LogLines().empty()) << "a refused drill is not a drill run";
+}
+
+std::string ReadLog(const std::string& path) {
+  auto text = ReadFileLimited(path, 1 << 20);
+  return text.ok() ? *text : "";
+}
+
+TEST_F(DrillTest, InterruptedDrillRemovesItsThrowawayDeploymentAndExits130) {
+  // Ctrl-C after the throwaway deployment is up: its servers are stopped, its home removed.
+  const std::string log = home_ + "/drill.log";
+  auto pid = Spawn({.argv = {testing::AuriBinary(), "--set", "general.home=" + home_, "drill",
+                             "snapshot-restore", "--users", "2", "--events", "200"},
+                    .log_file = log});
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  std::string output;
+  auto deadline = std::chrono::steady_clock::now() + seconds(180);
+  while (output.find("deployment up in") == std::string::npos && ProcessAlive(*pid) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    output = ReadLog(log);
+  }
+  ASSERT_NE(output.find("deployment up in"), std::string::npos) << output;
+  const std::string marker = "throwaway deployment in ";
+  size_t at = output.find(marker);
+  ASSERT_NE(at, std::string::npos) << output;
+  std::string throwaway = output.substr(at + marker.size());
+  throwaway = throwaway.substr(0, throwaway.find(' '));
+  ASSERT_TRUE(fs::exists(throwaway)) << throwaway;
+
+  ASSERT_EQ(::kill(*pid, SIGINT), 0);
+  auto status = WaitForExit(*pid, seconds(180));
+  ASSERT_TRUE(status.ok()) << "the interrupted drill did not exit";
+  output = ReadLog(log);
+  ASSERT_TRUE(WIFEXITED(*status)) << DescribeWaitStatus(*status) << "\n" << output;
+  EXPECT_EQ(WEXITSTATUS(*status), 130) << output;
+  EXPECT_NE(output.find("removed the throwaway deployment"), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(throwaway)) << output;
+  // No process of the throwaway deployment survives (its servers had it in their command line).
+  auto ps = RunCommand({"/bin/ps", "-eo", "args"}, "", seconds(10));
+  ASSERT_TRUE(ps.ok());
+  EXPECT_EQ(ps->output.find(throwaway), std::string::npos) << ps->output;
+  EXPECT_TRUE(LogLines().empty()) << "an interrupted drill is not logged";
 }
 
 }  // namespace
