@@ -58,6 +58,21 @@ json StatusJson(const dr::DrStatus& s) {
                  {"failed_count", s.archive_failed_count},
                  {"failing", s.archiving_failing}};
   }
+  json drills = json::array();
+  for (const auto& d : s.drills) {
+    json last = nullptr;
+    if (d.last) {
+      last = {{"id", d.last->id},
+              {"started_at", d.last->started_at},
+              {"target", d.last->target},
+              {"passed", d.last->passed},
+              {"rto_seconds", d.last->rto_seconds ? json(*d.last->rto_seconds) : json(nullptr)},
+              {"rpo_seconds", d.last->rpo_seconds ? json(*d.last->rpo_seconds) : json(nullptr)},
+              {"notes", d.last->notes}};
+    }
+    drills.push_back(
+        {{"drill", d.drill}, {"frequency", d.frequency}, {"overdue", d.overdue}, {"last", last}});
+  }
   json window = nullptr;
   if (!s.window.empty) {
     window = {{"earliest", dr::FormatRfc3339(s.window.earliest_us)},
@@ -79,7 +94,9 @@ json StatusJson(const dr::DrStatus& s) {
           {"last_commit",
            s.last_commit_unix_us > 0 ? dr::FormatRfc3339(s.last_commit_unix_us) : std::string()},
           {"wal_since_backup_bytes", s.wal_since_backup_bytes},
-          {"predicted_rto_seconds", s.predicted_rto_seconds}};
+          {"predicted_rto_seconds", s.predicted_rto_seconds},
+          {"drills", drills},
+          {"drill_log_error", s.drill_log_error}};
 }
 
 std::string Seconds(double s) {
@@ -142,6 +159,21 @@ void PrintStatus(const dr::DrStatus& s) {
               Seconds(s.predicted_rto_seconds).c_str(), Rate(s.restore_bytes_per_second).c_str(),
               replay.c_str(),
               s.wal_since_backup_bytes < 0 ? "?" : HumanBytes(s.wal_since_backup_bytes).c_str());
+  if (!s.drill_log_error.empty()) {
+    std::printf("drills:               drill log unreadable: %s\n", s.drill_log_error.c_str());
+  }
+  if (!s.drills.empty()) std::printf("drills (newest run of each kind):\n");
+  for (const auto& d : s.drills) {
+    std::string line = "never run";
+    if (d.last) {
+      auto secs = [](const std::optional<double>& v) { return v ? Seconds(*v) : "-"; };
+      line = std::string(d.last->passed ? "PASS" : "FAIL") + " " +
+             d.last->started_at.substr(0, 19) + "Z, RTO " + secs(d.last->rto_seconds) + ", RPO " +
+             secs(d.last->rpo_seconds);
+    }
+    if (d.overdue) line += " (overdue: " + d.frequency + ")";
+    std::printf("  %-18s  %s\n", d.drill.c_str(), line.c_str());
+  }
 }
 
 }  // namespace

@@ -113,6 +113,40 @@ void DrAgent::RegisterMetrics() {
                     "Newest backup size / restore rate + WAL since it / replay rate (-1: not "
                     "measured yet).",
                     with_status([](const DrStatus& s) { return s.predicted_rto_seconds; }));
+  // The newest drill of each kind (-1: never run / not measured), for "drill overdue" alerts.
+  auto per_drill = [this](std::function<double(const LastDrill&)> f) {
+    return [this, f]() {
+      MetricsRegistry::LabelledValues out;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!snapshot_.status) return out;
+      for (const auto& d : snapshot_.status->drills) out.push_back({{d.drill}, f(d)});
+      return out;
+    };
+  };
+  metrics_.AddGaugeFamily(
+      "auri_dr_drill_last_run_timestamp_seconds",
+      "When the newest drill of this kind started (unix seconds; -1: never run).", {"drill"},
+      per_drill([](const LastDrill& d) {
+        return d.last ? static_cast<double>(DrillTimeUnix(d.last->started_at)) : -1.0;
+      }));
+  metrics_.AddGaugeFamily(
+      "auri_dr_drill_last_passed",
+      "1 when the newest drill of this kind passed, 0 failed, -1 never run.", {"drill"},
+      per_drill([](const LastDrill& d) { return d.last ? (d.last->passed ? 1.0 : 0.0) : -1.0; }));
+  metrics_.AddGaugeFamily("auri_dr_drill_last_rto_seconds",
+                          "RTO measured by the newest drill of this kind (-1: none).", {"drill"},
+                          per_drill([](const LastDrill& d) {
+                            return d.last && d.last->rto_seconds ? *d.last->rto_seconds : -1.0;
+                          }));
+  metrics_.AddGaugeFamily("auri_dr_drill_last_rpo_seconds",
+                          "RPO measured by the newest drill of this kind (-1: none).", {"drill"},
+                          per_drill([](const LastDrill& d) {
+                            return d.last && d.last->rpo_seconds ? *d.last->rpo_seconds : -1.0;
+                          }));
+  metrics_.AddGaugeFamily(
+      "auri_dr_drill_overdue",
+      "1 when this kind never ran or its newest run is older than the seed's schedule.", {"drill"},
+      per_drill([](const LastDrill& d) { return d.overdue ? 1.0 : 0.0; }));
   metrics_.AddGauge("auri_dr_status_age_seconds", "Seconds since the DR status was refreshed.",
                     [this]() -> double {
                       std::lock_guard<std::mutex> lock(mu_);

@@ -227,25 +227,38 @@ std::string RenderResultsLog(const std::vector<DrillRecord>& records) {
   return out;
 }
 
+std::vector<LastDrill> LastDrillPerKind(const std::vector<DrillRecord>& records, int64_t now_unix) {
+  std::vector<LastDrill> out;
+  for (const Kind& k : kKinds) {
+    LastDrill d;
+    d.drill = k.drill;
+    d.title = k.title;
+    d.frequency = k.frequency;
+    d.max_age_days = k.days;
+    for (const auto& r : records) {
+      if (r.drill == k.drill && (!d.last || r.started_at >= d.last->started_at)) d.last = r;
+    }
+    d.overdue = !d.last || now_unix - UnixOf(d.last->started_at) > int64_t{k.days} * 86400;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+int64_t DrillTimeUnix(const std::string& rfc3339) { return UnixOf(rfc3339); }
+
 std::string RenderRegularTesting(const std::vector<DrillRecord>& records, int64_t now_unix) {
   std::string out =
       "| Test | Frequency | Last Tested | Result |\n"
       "|------|-----------|-------------|--------|\n";
-  for (const Kind& k : kKinds) {
-    const DrillRecord* last = nullptr;
-    for (const auto& r : records) {
-      if (r.drill == k.drill && (!last || r.started_at >= last->started_at)) last = &r;
-    }
+  for (const LastDrill& d : LastDrillPerKind(records, now_unix)) {
     std::string tested = "never";
     std::string result = "-";
-    if (last) {
-      tested = ShortDate(last->started_at);
-      int64_t age = now_unix - UnixOf(last->started_at);
-      if (age > int64_t{k.days} * 86400) tested += " (overdue)";
-      result = last->passed ? "PASS" : "FAIL";
+    if (d.last) {
+      tested = ShortDate(d.last->started_at) + (d.overdue ? " (overdue)" : "");
+      result = d.last->passed ? "PASS" : "FAIL";
     }
-    out += std::string("| ") + k.title + " (`" + k.drill + "`) | " + k.frequency + " | " + tested +
-           " | " + result + " |\n";
+    out += "| " + d.title + " (`" + d.drill + "`) | " + d.frequency + " | " + tested + " | " +
+           result + " |\n";
   }
   return out;
 }

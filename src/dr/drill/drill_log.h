@@ -60,6 +60,23 @@ Result<std::vector<DrillRecord>> ReadDrillLog(const std::string& repo_path, int*
 // first.
 std::string RenderResultsLog(const std::vector<DrillRecord>& records);
 
+// The newest run of one drill kind (spec 40-dr.md: "last drill result per kind"), for
+// `auri dr status`, the dr-agent's metrics and the Regular Testing table.
+struct LastDrill {
+  std::string drill;                // every kind of the spec, also those this build cannot run yet
+  std::string title;                // the seed's name for it
+  std::string frequency;            // the seed's schedule
+  int max_age_days = 0;             // overdue when the last run started longer ago (or never ran)
+  std::optional<DrillRecord> last;  // empty: never run
+  bool overdue = false;
+};
+
+// One entry per kind of the spec, in its order; `records` as ReadDrillLog returns them.
+std::vector<LastDrill> LastDrillPerKind(const std::vector<DrillRecord>& records, int64_t now_unix);
+
+// Unix seconds of an RFC 3339 time as the drill log writes them (0 when unreadable).
+int64_t DrillTimeUnix(const std::string& rfc3339);
+
 // The seed's "Regular Testing": every drill kind of the spec with its frequency, when it was last
 // run and its last result ("never" for kinds without a record). `now_unix` marks overdue ones.
 std::string RenderRegularTesting(const std::vector<DrillRecord>& records, int64_t now_unix);

@@ -195,6 +195,16 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
       }
     }
   }
+  // 5. The newest drill of each kind.
+  if (!o.repo_paths.empty()) {
+    int skipped = 0;
+    auto records = ReadDrillLog(o.repo_paths.front(), &skipped);
+    if (records.ok()) {
+      st.drills = LastDrillPerKind(*records, st.now_unix_us / 1000000);
+    } else {
+      st.drill_log_error = records.status().message();
+    }
+  }
   return st;
 }
 

@@ -21,6 +21,7 @@
 
 #include "common/result.h"
 #include "dr/backup_engine.h"
+#include "dr/drill/drill_log.h"
 #include "dr/restore/restore_instance.h"
 
 namespace auri::dr {
@@ -69,6 +70,11 @@ struct DrStatus {
   double measured_recovery_seconds = -1;  // start-to-writable of the newest verification
   int64_t wal_since_backup_bytes = -1;
   double predicted_rto_seconds = -1;
+
+  // The newest drill of each kind, from the drill log in repo1 (`auri drill`); drill_log_error
+  // is set (and drills empty) when the log exists but cannot be read.
+  std::vector<LastDrill> drills;
+  std::string drill_log_error;
 };
 
 struct DrStatusOptions {

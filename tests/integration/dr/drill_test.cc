@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -225,6 +226,18 @@ TEST_F(DrillTest, TargetRunningSnapshotRestoreChecksTheLiveDeploymentAndDestroys
   auto lines = LogLines();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["target"], "running");
+
+  // `auri dr status` shows the newest drill of each kind (spec 40-dr.md, "DR status").
+  auto status = JsonOf(Auri(with({"dr", "status", "--json"}), seconds(60))->output);
+  ASSERT_TRUE(status.contains("drills")) << status.dump(2);
+  std::map<std::string, nlohmann::json> drills;
+  for (const auto& d : status["drills"]) drills[d["drill"]] = d;
+  ASSERT_TRUE(drills["snapshot-restore"]["last"].is_object()) << status["drills"].dump(2);
+  EXPECT_EQ(drills["snapshot-restore"]["last"]["id"], lines[0]["id"]);
+  EXPECT_EQ(drills["snapshot-restore"]["last"]["passed"], true);
+  EXPECT_EQ(drills["snapshot-restore"]["overdue"], false);
+  EXPECT_TRUE(drills["pitr"]["last"].is_null()) << status["drills"].dump(2);
+  EXPECT_EQ(drills["pitr"]["overdue"], true) << "never run";
 }
 
 TEST_F(DrillTest, UnknownDrillIsAUsageErrorAndTargetRunningIsRefused) {

@@ -130,6 +130,30 @@ TEST(RegularTesting, ShowsLastRunPerKindNeverAndOverdue) {
   EXPECT_NE(table.find("(`full`) | Annually | never | - |"), std::string::npos) << table;
 }
 
+TEST(LastDrillPerKind, NewestRunOfEveryKindWithOverdueAndNever) {
+  std::vector<DrillRecord> records = {Record("pitr", "2026-11-20T10:00:00Z", true),
+                                      Record("snapshot-restore", "2026-11-21T10:00:00Z", true),
+                                      Record("snapshot-restore", "2026-11-22T10:00:00Z", false),
+                                      Record("snapshot-restore", "2026-01-01T00:00:00Z", true)};
+  int64_t now = 1795651200;  // 2026-11-26T00:00:00Z
+  auto drills = LastDrillPerKind(records, now);
+  ASSERT_EQ(drills.size(), 6u);
+  EXPECT_EQ(drills[0].drill, "snapshot-restore");
+  ASSERT_TRUE(drills[0].last.has_value());
+  EXPECT_EQ(drills[0].last->started_at, "2026-11-22T10:00:00Z");  // newest, not last written
+  EXPECT_FALSE(drills[0].last->passed);
+  EXPECT_FALSE(drills[0].overdue);
+  EXPECT_EQ(drills[1].drill, "pitr");
+  EXPECT_TRUE(drills[1].last.has_value());
+  EXPECT_FALSE(drills[1].overdue);
+  EXPECT_EQ(drills[2].drill, "failover");
+  EXPECT_FALSE(drills[2].last.has_value());
+  EXPECT_TRUE(drills[2].overdue) << "a kind that never ran is overdue";
+  // 92 days after the pitr run it is overdue.
+  EXPECT_TRUE(LastDrillPerKind(records, now + 92 * 86400)[1].overdue);
+  EXPECT_EQ(DrillTimeUnix("2026-11-26T00:00:00.123456Z"), now);
+}
+
 TEST(DrillPage, HasVerdictCriteriaAndMeasurementsAndADatedFileName) {
   DrillRecord r = Record("pitr", "2026-11-26T04:32:53Z", true);
   std::string page = RenderDrillPage(r);
