@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/backup_wiring.h"
 #include "cli/database_url.h"
@@ -18,6 +19,7 @@
 #include "dr/restore/restore_in_place.h"
 #include "dr/restore/switch_database.h"
 #include "secrets/secret_store.h"
+#include "stack/postgres_server.h"
 #include "stack/process.h"
 #include "stack/stack_control.h"
 
@@ -53,15 +55,41 @@ std::vector<std::string> SwitchCandidateSettings(const Config& c) {
           "track_commit_timestamp=on"};
 }
 
+namespace {
+
+// The configuration the stack has once the instance is its database.
+Config ConfigOnInstance(const Config& c, const std::string& name, const std::string& root,
+                        const std::string& data_dir, int port) {
+  Config next = c;
+  next.postgres.port = port;
+  next.postgres.data_dir = data_dir;
+  next.postgres.socket_dir = root + "/run";
+  next.postgres.active_instance = name;
+  return next;
+}
+
+// The seed's last step of a switch: the verification checklist against the switched deployment,
+// printed (or put into `out`). Exit 0, or 1 when a row failed.
+int VerifySwitched(const CliContext& ctx, const Config& next, json* out) {
+  auto rows = RunVerifyChecklist(next, "", "", next.DatabaseDsn());
+  if (!rows.ok()) return FailCommand(ctx, rows.status().WithContext("auri verify"));
+  bool verified = true;
+  for (const auto& r : *rows) verified = verified && r.passed;
+  (*out)["verify"] = {{"passed", verified}, {"checks", VerifyChecklistJson(*rows)}};
+  if (!ctx.json) PrintVerifyChecklist(*rows, next.ApiBaseUrl());
+  if (!verified) {
+    std::fprintf(stderr, "auri: the switch is done but the verification checklist FAILED\n");
+    return kExitCheckFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int SwitchServicesToRestored(const CliContext& ctx, const dr::RestoredInstance& restored,
                              const dr::Progress& progress, json* out) {
   const Config& c = ctx.config;
-  // The configuration the stack has once the instance is its database.
-  Config next = c;
-  next.postgres.port = restored.port;
-  next.postgres.data_dir = restored.data_dir;
-  next.postgres.socket_dir = restored.root + "/run";
-  next.postgres.active_instance = restored.name;
+  Config next = ConfigOnInstance(c, restored.name, restored.root, restored.data_dir, restored.port);
 
   dr::PgBackRestSettings archiving = BackupSettings(next);
   archiving.spool_path = restored.root + "/spool";
@@ -97,15 +125,15 @@ int SwitchServicesToRestored(const CliContext& ctx, const dr::RestoredInstance& 
   };
   o.adopt_timeout = seconds(c.supervisor.start_timeout_seconds);
   auto report = dr::SwitchStackDatabase(o, progress);
-  if (!report.ok()) return FailCommand(ctx, report.status());
+  if (!report.ok()) {
+    // Every step of the switch can be repeated: `auri instance switch` finishes it.
+    return FailCommand(ctx, Status(report.status().code(), report.status().message(),
+                                   "the restored instance is kept; finish the switch with `auri "
+                                   "instance switch " +
+                                       restored.name + "`"));
+  }
 
-  // The seed's last step: the verification checklist against the switched deployment.
   progress.Step("running the verification checklist (auri verify)");
-  auto rows = RunVerifyChecklist(next, "", "", next.DatabaseDsn());
-  if (!rows.ok()) return FailCommand(ctx, rows.status().WithContext("auri verify"));
-  bool verified = true;
-  for (const auto& r : *rows) verified = verified && r.passed;
-
   (*out)["switch"] = {{"instance", restored.name},
                       {"port", restored.port},
                       {"dsn", next.DatabaseDsn()},
@@ -114,20 +142,103 @@ int SwitchServicesToRestored(const CliContext& ctx, const dr::RestoredInstance& 
                       {"postgres_pid", report->adopted_pid},
                       {"old_primary_data_dir", o.record.previous_data_dir},
                       {"record", ActiveDatabaseFile(c.home)}};
-  (*out)["verify"] = {{"passed", verified}, {"checks", VerifyChecklistJson(*rows)}};
+  int verified = VerifySwitched(ctx, next, out);
   if (!ctx.json) {
-    PrintVerifyChecklist(*rows, c.ApiBaseUrl());
     std::printf(
         "\nthe services use '%s' (port %d); the supervisor runs it (auri status, auri down)\n"
         "old primary: stopped; its data directory is kept at %s (remove it when satisfied)\n"
         "next: take a full backup of the new timeline: auri backup create\n",
         restored.name.c_str(), restored.port, o.record.previous_data_dir.c_str());
   }
-  if (!verified) {
-    std::fprintf(stderr, "auri: the switch is done but the verification checklist FAILED\n");
-    return kExitCheckFailed;
+  return verified;
+}
+
+int RunInstanceSwitch(const CliContext& ctx, const std::string& name) {
+  const Config& c = ctx.config;
+  dr::Progress progress(ctx.json);
+  Status possible = CheckSwitchPossible(c);
+  if (!possible.ok()) return FailCommand(ctx, possible);
+  const std::string root = c.InstancesDir() + "/" + name;
+  auto meta_text = ReadFileLimited(root + "/instance.json", 1 << 16);
+  if (!meta_text.ok()) {
+    return FailCommand(ctx, NotFound("no restored instance '" + name + "' in " + c.InstancesDir(),
+                                     "restore one: auri restore --as " + name + " --latest"));
   }
-  return kExitOk;
+  json meta = json::parse(*meta_text, nullptr, false);
+  if (!meta.is_object() || !meta.contains("port") || !meta.contains("data_dir")) {
+    return FailCommand(ctx, InvalidArgument(root + "/instance.json is not an instance record"));
+  }
+  dr::RestoredInstance instance;
+  instance.name = name;
+  instance.root = root;
+  instance.data_dir = meta.value("data_dir", "");
+  instance.port = meta.value("port", 0);
+
+  auto lock = AcquireDrLock(ctx, "instance switch", progress);
+  if (!lock.ok()) return FailCommand(ctx, lock.status());
+  json out = {{"ok", false}, {"instance", name}};
+  const bool recorded = c.postgres.active_instance == name;
+  const bool running = ReadyPostmasterPid(instance.data_dir) > 0;
+  int code = kExitOk;
+  if (!recorded && running) {
+    // Not switched yet (or interrupted before the record): the whole switch, as --switch does.
+    progress.Step("switching the services to the running instance '" + name + "'");
+    code = SwitchServicesToRestored(ctx, instance, progress, &out);
+  } else {
+    // Interrupted after the record, or the instance's server is down (e.g. after a reboot): the
+    // supervisor adopts or starts it with the stack's own settings (archiving included), then
+    // the services are pointed at it.
+    Config next = ConfigOnInstance(c, name, root, instance.data_dir, instance.port);
+    if (!recorded) {
+      ActiveDatabase record;
+      record.instance = name;
+      record.data_dir = instance.data_dir;
+      record.socket_dir = root + "/run";
+      record.port = instance.port;
+      record.switched_at =
+          dr::FormatRfc3339(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+      record.previous_data_dir = c.PostgresDataDir();
+      record.previous_port = c.postgres.port;
+      Status written = WriteActiveDatabase(c.home, record);
+      if (!written.ok()) return FailCommand(ctx, written);
+    }
+    progress.Step(std::string(recorded ? "'" + name + "' is recorded as the stack's database"
+                                       : "recorded '" + name + "' as the stack's database") +
+                  "; the supervisor " + (running ? "adopts" : "starts") + " its server");
+    Status reload = RequestSupervisorReload(c.RunDir() + "/stack.json");
+    if (!reload.ok()) return FailCommand(ctx, reload);
+    const int port = instance.port;
+    const std::string data_dir = instance.data_dir;
+    auto adopted = WaitForComponent(
+        c.RunDir() + "/stack.json", "postgres",
+        [port, data_dir](const ComponentState& s) {
+          return s.port == port && s.pid > 0 && s.pid == ReadyPostmasterPid(data_dir);
+        },
+        seconds(c.supervisor.start_timeout_seconds) + seconds(c.backup.ready_timeout_seconds));
+    if (!adopted.ok()) return FailCommand(ctx, adopted.status());
+    auto store = OpenSecretStore(c);
+    if (!store.ok()) return FailCommand(ctx, store.status());
+    Status pointed = store->Put(kDatabaseUrlSecret, SecretValue(next.DatabaseDsn())).status();
+    if (!pointed.ok())
+      return FailCommand(ctx, pointed.WithContext("writing the database-url secret"));
+    progress.Step("postgresql of '" + name + "' is supervised (pid " +
+                  std::to_string(adopted->pid) + ", port " + std::to_string(port) +
+                  "); database-url names it, services reconnect within a second");
+    // Give the services their second to follow the secret before the checklist probes them.
+    std::this_thread::sleep_for(milliseconds(1500));
+    progress.Step("running the verification checklist (auri verify)");
+    out["switch"] = {{"instance", name},
+                     {"port", port},
+                     {"dsn", next.DatabaseDsn()},
+                     {"postgres_pid", adopted->pid},
+                     {"record", ActiveDatabaseFile(c.home)}};
+    code = VerifySwitched(ctx, next, &out);
+  }
+  out["ok"] = code == kExitOk;
+  if (ctx.json) std::printf("%s\n", out.dump(2).c_str());
+  return code;
 }
 
 int RunRestoreInPlace(const CliContext& ctx, const RestoreCliOptions& options,

@@ -87,6 +87,9 @@ int RunDrCheck(const CliContext& ctx, const std::string& dsn);
 int RunDrStatus(const CliContext& ctx);
 int RunDrAgent(const CliContext& ctx);
 int RunInstanceRemove(const CliContext& ctx, const std::string& name);
+// `auri instance switch NAME`: make a restored instance the stack's database, or finish an
+// interrupted `auri restore --switch` (cmd_restore.cc).
+int RunInstanceSwitch(const CliContext& ctx, const std::string& name);
 int RunSecretsList(const CliContext& ctx);
 int RunActionWorkers(const CliContext& ctx);
 struct JobsOptions {

@@ -202,6 +202,11 @@ int main(int argc, char** argv) {
   std::string instance_name;
   auto* instance_remove = instance->add_subcommand("remove", "Stop and delete a restored instance");
   instance_remove->add_option("name", instance_name, "Instance name")->required();
+  auto* instance_switch = instance->add_subcommand(
+      "switch",
+      "Make a restored instance the running stack's database (also finishes an interrupted "
+      "`auri restore --switch`)");
+  instance_switch->add_option("name", instance_name, "Instance name")->required();
   auto* config_cmd = app.add_subcommand("config", "Show the configuration");
   config_cmd->require_subcommand(1);
   auto* config_show = config_cmd->add_subcommand("show", "Print the effective configuration");
@@ -281,6 +286,7 @@ int main(int argc, char** argv) {
   if (dr_status->parsed()) return RunDrStatus(ctx);
   if (dr_agent->parsed()) return RunDrAgent(ctx);
   if (instance_remove->parsed()) return RunInstanceRemove(ctx, instance_name);
+  if (instance_switch->parsed()) return RunInstanceSwitch(ctx, instance_name);
   if (action_workers->parsed()) return RunActionWorkers(ctx);
   if (jobs_dead->parsed()) return RunJobsDeadLetters(ctx, jobs_options);
   if (jobs_replay->parsed()) return RunJobsReplay(ctx, jobs_options);
