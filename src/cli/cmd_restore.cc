@@ -84,6 +84,20 @@ int VerifySwitched(const CliContext& ctx, const Config& next, json* out) {
   return kExitOk;
 }
 
+// The archive_command of an instance that becomes the stack's database: the stack's repositories,
+// with the instance's own spool and lock directories.
+Result<std::string> InstanceArchiveCommand(const Config& c, const Config& next,
+                                           const std::string& root) {
+  dr::PgBackRestSettings archiving = BackupSettings(next);
+  archiving.spool_path = root + "/spool";
+  archiving.lock_path = root + "/lock";
+  for (const std::string& dir : {archiving.spool_path, archiving.lock_path}) {
+    RETURN_IF_ERROR(MakeDirectories(dir, 0750));
+    if (::geteuid() == 0) RETURN_IF_ERROR(ChownRecursive(dir, c.postgres.run_as));
+  }
+  return dr::ArchiveCommandFor(archiving);
+}
+
 }  // namespace
 
 int SwitchServicesToRestored(const CliContext& ctx, const dr::RestoredInstance& restored,
@@ -91,14 +105,8 @@ int SwitchServicesToRestored(const CliContext& ctx, const dr::RestoredInstance& 
   const Config& c = ctx.config;
   Config next = ConfigOnInstance(c, restored.name, restored.root, restored.data_dir, restored.port);
 
-  dr::PgBackRestSettings archiving = BackupSettings(next);
-  archiving.spool_path = restored.root + "/spool";
-  archiving.lock_path = restored.root + "/lock";
-  for (const std::string& dir : {archiving.spool_path, archiving.lock_path}) {
-    Status made = MakeDirectories(dir, 0750);
-    if (made.ok() && ::geteuid() == 0) made = ChownRecursive(dir, c.postgres.run_as);
-    if (!made.ok()) return FailCommand(ctx, made);
-  }
+  auto archive_command = InstanceArchiveCommand(c, next, restored.root);
+  if (!archive_command.ok()) return FailCommand(ctx, archive_command.status());
 
   auto store = OpenSecretStore(c);
   if (!store.ok()) return FailCommand(ctx, store.status());
@@ -109,7 +117,7 @@ int SwitchServicesToRestored(const CliContext& ctx, const dr::RestoredInstance& 
   o.old_admin_dsn = c.AdminDsn();
   o.database = c.postgres.database;
   o.instance_admin_dsn = next.AdminDsn();
-  o.archive_command = dr::ArchiveCommandFor(archiving);
+  o.archive_command = *archive_command;
   o.services_dsn = next.DatabaseDsn();
   o.record.instance = restored.name;
   o.record.data_dir = restored.data_dir;
@@ -179,6 +187,22 @@ int RunInstanceSwitch(const CliContext& ctx, const std::string& name) {
   json out = {{"ok", false}, {"instance", name}};
   const bool recorded = c.postgres.active_instance == name;
   const bool running = ReadyPostmasterPid(instance.data_dir) > 0;
+  Config next = ConfigOnInstance(c, name, root, instance.data_dir, instance.port);
+  if (running) {
+    // Restored without --switch, the server runs with archive_mode=off: the WAL of its new
+    // timeline (and the timeline's history file) was never kept for archiving, so the
+    // repositories could never hold it — and a later restore could even pick the same timeline
+    // number. Only instances restored for a switch may become the stack's database.
+    auto mode = QueryAdminSql(next.AdminDsn(), "SHOW archive_mode");
+    if (mode.ok() && !mode->empty() && (*mode)[0][0] == "off") {
+      return FailCommand(
+          ctx, FailedPrecondition(
+                   "refusing to switch to '" + name +
+                       "': it was restored without --switch, so its timeline's WAL was not "
+                       "kept for the repositories (archive_mode=off)",
+                   "restore again for a switch: auri restore --as NAME <target> --switch"));
+    }
+  }
   int code = kExitOk;
   if (!recorded && running) {
     // Not switched yet (or interrupted before the record): the whole switch, as --switch does.
@@ -188,7 +212,6 @@ int RunInstanceSwitch(const CliContext& ctx, const std::string& name) {
     // Interrupted after the record, or the instance's server is down (e.g. after a reboot): the
     // supervisor adopts or starts it with the stack's own settings (archiving included), then
     // the services are pointed at it.
-    Config next = ConfigOnInstance(c, name, root, instance.data_dir, instance.port);
     if (!recorded) {
       ActiveDatabase record;
       record.instance = name;
@@ -203,6 +226,18 @@ int RunInstanceSwitch(const CliContext& ctx, const std::string& name) {
       record.previous_port = c.postgres.port;
       Status written = WriteActiveDatabase(c.home, record);
       if (!written.ok()) return FailCommand(ctx, written);
+    }
+    if (running) {
+      // Restored for a switch, it keeps its WAL without archiving until it is chosen (the
+      // interrupted switch may not have got that far); a server the supervisor starts gets the
+      // stack's archive_command on its command line instead.
+      auto archive_command = InstanceArchiveCommand(c, next, root);
+      Status archiving = archive_command.ok()
+                             ? dr::EnableArchiving(next.AdminDsn(), *archive_command)
+                             : archive_command.status();
+      if (!archiving.ok()) {
+        return FailCommand(ctx, archiving.WithContext("enabling WAL archiving on the instance"));
+      }
     }
     progress.Step(std::string(recorded ? "'" + name + "' is recorded as the stack's database"
                                        : "recorded '" + name + "' as the stack's database") +

@@ -7,6 +7,7 @@
 // One stack serves both tests, in order: the in-place restore first (on the original cluster),
 // then the switch (onto a restored instance, which then is the stack's database). ≈ 60 s.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/fs.h"
 #include "dr/checklist/http_call.h"
 #include "stack/postgres_server.h"
 #include "stack/process.h"
@@ -117,7 +119,8 @@ class RestoreSwitchTest : public ::testing::Test {
     (void)!std::system(cmd.c_str());
   }
 
-  static Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
+  // `auri` with the stack's settings, then `args`.
+  static std::vector<std::string> AuriArgv(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {testing::AuriBinary()};
     for (const std::string& s :
          {"general.home=" + home_, "api.port=" + std::to_string(api_port_),
@@ -131,7 +134,10 @@ class RestoreSwitchTest : public ::testing::Test {
       argv.push_back(s);
     }
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, "", timeout);
+    return argv;
+  }
+  static Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
+    return RunCommand(AuriArgv(args), "", timeout);
   }
 
   static std::string Url(const std::string& path) {
@@ -382,6 +388,78 @@ TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) 
   }
   EXPECT_TRUE(last.size() >= 24 && last.substr(8, 16) >= segment.substr(8))
       << "segment " << segment << " not archived (last archived: " << last << ")";
+}
+
+TEST_F(RestoreSwitchTest, InstanceSwitchFinishesAnInterruptedSwitch) {
+  // Runs after SwitchBringsBack…: the stack's database is the instance 'recovered'. An
+  // `auri restore --switch` is killed (SIGKILL) as soon as it has pointed the services at the new
+  // instance — before or while it drains, records and hands the server to the supervisor.
+  // `auri instance switch` must finish the switch from whatever state it left.
+  ComponentState current = Component("postgres");
+  ASSERT_GT(current.port, 0);
+  std::string marker = CreateTrigger("before the second restore");
+  ASSERT_FALSE(marker.empty());
+  const std::string log = home_ + "/interrupted-switch.log";
+  std::vector<std::string> argv = AuriArgv({"restore", "--as", "second", "--latest", "--switch"});
+  auto pid = Spawn({.argv = argv, .log_file = log});
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  std::string output;
+  auto deadline = std::chrono::steady_clock::now() + seconds(300);
+  while (output.find("database-url now names") == std::string::npos && ProcessAlive(*pid) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+    auto text = ReadFileLimited(log, 1 << 20);
+    if (text.ok()) output = *text;
+  }
+  ASSERT_NE(output.find("database-url now names"), std::string::npos) << output;
+  ::kill(*pid, SIGKILL);
+  ASSERT_TRUE(WaitForExit(*pid, seconds(30)).ok());
+  const std::string data_dir = home_ + "/instances/second/data";
+  auto meta = ReadFileLimited(home_ + "/instances/second/instance.json", 1 << 16);
+  ASSERT_TRUE(meta.ok());
+  int port = nlohmann::json::parse(*meta).value("port", 0);
+  ASSERT_GT(port, 0);
+
+  auto finish = Auri({"instance", "switch", "second"}, seconds(300));
+  ASSERT_TRUE(finish.ok()) << finish.status().ToString();
+  EXPECT_EQ(finish->exit_code, 0) << output << finish->output;
+  ComponentState pg = Component("postgres");
+  EXPECT_EQ(pg.port, port);
+  EXPECT_EQ(pg.pid, ReadyPostmasterPid(data_dir));
+  EXPECT_FALSE(PostgresAcceptsConnections("127.0.0.1", current.port, 1))
+      << "the previous database is stopped";
+  ASSERT_TRUE(WaitForApi(seconds(30)));
+  EXPECT_EQ(Api("GET", "/api/v1/triggers/" + marker).status, 200);
+  std::string written = CreateTrigger("written after instance switch");
+  ASSERT_FALSE(written.empty());
+  EXPECT_EQ(Scalar(AdminDsn(port), "SELECT count(*) FROM triggers WHERE id = '" + written + "'"),
+            "1");
+  // Its timeline reaches the repositories: a restore of everything archived has that write.
+  auto third = Auri({"restore", "--as", "third", "--latest", "--json"}, seconds(300));
+  ASSERT_TRUE(third.ok());
+  ASSERT_EQ(third->exit_code, 0) << third->output;
+  int third_port = JsonOf(third->output).value("port", 0);
+  EXPECT_EQ(
+      Scalar(AdminDsn(third_port), "SELECT count(*) FROM triggers WHERE id = '" + written + "'"),
+      "1");
+
+  // Repeating the switch changes nothing. An instance restored without --switch is refused (its
+  // timeline was never kept for archiving); an unknown one is a clear error.
+  auto again = Auri({"instance", "switch", "second"}, seconds(300));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->exit_code, 0) << again->output;
+  EXPECT_EQ(Component("postgres").pid, pg.pid);
+  auto refused = Auri({"instance", "switch", "third"}, seconds(60));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->exit_code, 4) << refused->output;
+  EXPECT_NE(refused->output.find("restored without --switch"), std::string::npos)
+      << refused->output;
+  EXPECT_EQ(Component("postgres").port, port);
+  auto unknown = Auri({"instance", "switch", "no-such-instance"}, seconds(30));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_NE(unknown->exit_code, 0);
+  EXPECT_NE(unknown->output.find("no restored instance 'no-such-instance'"), std::string::npos)
+      << unknown->output;
 }
 
 }  // namespace
