@@ -42,6 +42,7 @@ bench-smoke: build
 	bench/http_health.sh --smoke
 	bench/ingest.sh --smoke
 	bench/e2e.sh --smoke
+	bench/backup_restore.sh --smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

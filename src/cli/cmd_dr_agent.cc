@@ -48,7 +48,8 @@ json StatusJson(const dr::DrStatus& s) {
                      {"status", r.message},
                      {"wal_max", r.wal_max},
                      {"wal_lag_bytes", r.lag_bytes},
-                     {"wal_lag_seconds", r.lag_seconds}});
+                     {"wal_lag_seconds", r.lag_seconds},
+                     {"wal_lag_seconds_is_bound", r.lag_seconds_is_bound}});
   }
   json archiving = nullptr;
   if (s.primary_reachable) {
@@ -93,6 +94,7 @@ json StatusJson(const dr::DrStatus& s) {
           {"measured_recovery_seconds", s.measured_recovery_seconds},
           {"last_commit",
            s.last_commit_unix_us > 0 ? dr::FormatRfc3339(s.last_commit_unix_us) : std::string()},
+          {"commit_scan_note", s.commit_scan_note},
           {"wal_since_backup_bytes", s.wal_since_backup_bytes},
           {"predicted_rto_seconds", s.predicted_rto_seconds},
           {"drills", drills},
@@ -140,11 +142,15 @@ void PrintStatus(const dr::DrStatus& s) {
                 Seconds(s.seconds_since_last_archive).c_str(), s.current_wal.c_str());
   }
   for (const auto& r : s.repositories) {
-    std::string lag = r.lag_bytes < 0 ? "lag unknown"
-                                      : "WAL lag " + std::to_string(r.lag_bytes) + " bytes, " +
-                                            Seconds(r.lag_seconds);
+    std::string lag = r.lag_bytes < 0
+                          ? "lag unknown"
+                          : "WAL lag " + std::to_string(r.lag_bytes) + " bytes, " + "exposure " +
+                                (r.lag_seconds_is_bound ? "at most " : "") + Seconds(r.lag_seconds);
     std::printf("repo%d:                %s; newest WAL %s; %s\n", r.repo, r.message.c_str(),
                 r.wal_max.empty() ? "-" : r.wal_max.c_str(), lag.c_str());
+  }
+  if (!s.commit_scan_note.empty()) {
+    std::printf("lag in seconds:       an upper bound: %s\n", s.commit_scan_note.c_str());
   }
   std::printf("restorable window:    %s\n", s.window.empty
                                                 ? "none"

@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "dr/agent/schedule.h"
+#include "dr/status/dr_status.h"
 #include "stack/net_probe.h"
 #include "stack/postgres_server.h"
 #include "stack/process.h"
@@ -107,9 +108,15 @@ ComponentSpec PostgresComponent(const CliContext& ctx, const Config& c) {
   milliseconds stop_timeout = seconds(c.supervisor.stop_timeout_seconds);
   ComponentSpec spec{
       "postgres", c.postgres.port, [postgres] { return postgres->Start(SIGINT); },
-      [postgres](pid_t pid, milliseconds t) {
+      [postgres, &ctx](pid_t pid, milliseconds t) {
         RETURN_IF_ERROR(postgres->WaitReady(pid, t));
         (void)WakeCheckpointer(postgres->Dsn("postgres"));  // archive_timeout from now on
+        // The commit scan of `auri dr status` (RPO exposure in seconds). Not fatal: without it
+        // the exposure is reported as an upper bound, and dr status tries again.
+        Status scanner = dr::EnsureCommitScanner(postgres->Dsn("postgres"));
+        if (!scanner.ok()) {
+          ctx.log.Warn("pg_walinspect not created", {{"error", scanner.ToString()}});
+        }
         return Status::Ok();
       },
       // Not necessarily our child (an adopted server): wait by polling, which also reaps a child.

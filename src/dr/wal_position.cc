@@ -1,5 +1,6 @@
 #include "dr/wal_position.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace auri::dr {
@@ -24,6 +25,14 @@ int64_t LsnToBytes(const std::string& lsn) {
     return -1;
   }
   return (hi << 32) | lo;
+}
+
+std::string BytesToLsn(int64_t bytes) {
+  if (bytes < 0) bytes = 0;
+  char text[32];
+  std::snprintf(text, sizeof(text), "%llX/%llX", static_cast<unsigned long long>(bytes >> 32),
+                static_cast<unsigned long long>(bytes & 0xffffffffLL));
+  return text;
 }
 
 int64_t SegmentStartBytes(const std::string& name, int64_t segment_bytes) {

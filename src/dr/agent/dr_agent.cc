@@ -66,26 +66,33 @@ void DrAgent::RegisterMetrics() {
   metrics_.AddGauge(
       "auri_dr_failed_verifications", "Backups whose latest verification failed.",
       with_status([](const DrStatus& s) { return static_cast<double>(s.failed_verifications); }));
-  auto per_repo = [this](bool bytes) {
-    return [this, bytes]() {
+  auto per_repo = [this](double (*value)(const RepositoryLag&)) {
+    return [this, value]() {
       MetricsRegistry::LabelledValues out;
       std::lock_guard<std::mutex> lock(mu_);
       if (!snapshot_.status) return out;
       for (const auto& r : snapshot_.status->repositories) {
-        out.push_back(
-            {{std::to_string(r.repo)}, bytes ? static_cast<double>(r.lag_bytes) : r.lag_seconds});
+        out.push_back({{std::to_string(r.repo)}, value(r)});
       }
       return out;
     };
   };
-  metrics_.AddGaugeFamily("auri_dr_wal_archive_lag_bytes",
-                          "WAL written by the primary and not yet in the repository (RPO "
-                          "exposure in bytes; -1 unknown).",
-                          {"repo"}, per_repo(true));
+  metrics_.AddGaugeFamily(
+      "auri_dr_wal_archive_lag_bytes",
+      "WAL written by the primary and not yet in the repository (RPO "
+      "exposure in bytes; -1 unknown).",
+      {"repo"}, per_repo([](const RepositoryLag& r) { return static_cast<double>(r.lag_bytes); }));
   metrics_.AddGaugeFamily("auri_dr_wal_archive_lag_seconds",
-                          "0 when the repository holds all WAL, else seconds since its newest "
-                          "segment arrived (RPO exposure in time; -1 unknown).",
-                          {"repo"}, per_repo(false));
+                          "Age of the oldest commit the repository does not hold (RPO exposure "
+                          "in time; 0 none; -1 unknown; an upper bound when "
+                          "auri_dr_wal_archive_lag_seconds_is_bound is 1).",
+                          {"repo"}, per_repo([](const RepositoryLag& r) { return r.lag_seconds; }));
+  metrics_.AddGaugeFamily(
+      "auri_dr_wal_archive_lag_seconds_is_bound",
+      "1 when auri_dr_wal_archive_lag_seconds is an upper bound (the commit scan could not tell; "
+      "see auri dr status).",
+      {"repo"},
+      per_repo([](const RepositoryLag& r) { return r.lag_seconds_is_bound ? 1.0 : 0.0; }));
   metrics_.AddGauge("auri_dr_archiving_failing",
                     "1 when the primary's last archive attempt failed.",
                     with_status([](const DrStatus& s) { return s.archiving_failing ? 1.0 : 0.0; }));

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "dr/verify/verify_backup.h"
 #include "dr/wal_position.h"
@@ -41,12 +43,82 @@ int64_t ArchivedAtUs(const std::string& repo_path, const std::string& stanza,
   return newest;
 }
 
+// What the commit scan found after one archived end.
+struct FirstCommit {
+  bool known = false;   // false: the scan could not tell (see note)
+  int64_t unix_us = 0;  // commit time of the first commit; 0 when no commit follows
+  std::string note;     // why not known
+};
+
+// The first COMMIT / COMMIT_PREPARED record in the primary's WAL from `from` (bytes) up to the
+// flushed end `flush`, read with pg_walinspect. A commit is durable once its record is flushed,
+// so every committed transaction has its commit record at or before `flush`.
+//
+// PostgreSQL 15's pg_get_wal_records_info materializes its whole range (with a description per
+// record), ≈ 1 s per 16 MiB here, so the range is read in chunks that start small and double:
+// under load the first commit is within the first few KiB and one small query finds it; only a
+// long stretch without commits (one bulk transaction) reads up to kCommitScanCapBytes and gives up.
+// Each chunk starts where the previous chunk's last record ended, so no record is skipped (a
+// start inside a record would skip to the next record). The commit time is the one the record
+// carries (the first timestamp of its description, "[<xid>: ]YYYY-MM-DD HH:MM:SS.ffffff+TZ"),
+// which needs no track_commit_timestamp. A commit record that straddles `from` (started in the
+// archived segment) is not seen: that transaction counts as archived.
+FirstCommit FindFirstCommit(const std::string& admin_dsn, int64_t from, int64_t flush) {
+  FirstCommit result;
+  int64_t start = from;
+  int64_t chunk = 64 * 1024;
+  while (start < flush) {
+    if (start - from >= kCommitScanCapBytes) {
+      result.note = "no commit in the first " + std::to_string(kCommitScanCapBytes >> 20) +
+                    " MiB of unarchived WAL";
+      return result;
+    }
+    int64_t end = std::min({flush, start + chunk, from + kCommitScanCapBytes});
+    auto rows = QueryAdminSql(
+        admin_dsn,
+        "WITH r AS MATERIALIZED (SELECT start_lsn, end_lsn, resource_manager, record_type, "
+        "description FROM pg_get_wal_records_info('" +
+            BytesToLsn(start) + "', '" + BytesToLsn(end) +
+            "')) "
+            "SELECT coalesce((SELECT coalesce((extract(epoch FROM substring(description FROM "
+            "'^(?:[0-9]+: )?([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+[+-][0-9:]+)')::timestamptz) "
+            "* 1000000)::bigint::text, 'unreadable') FROM r WHERE resource_manager = "
+            "'Transaction' AND record_type IN ('COMMIT', 'COMMIT_PREPARED') ORDER BY start_lsn "
+            "LIMIT 1), 'none'), coalesce((SELECT max(end_lsn) FROM r)::text, '')");
+    if (!rows.ok() || rows->empty()) {
+      result.note = "commit scan failed: " + (rows.ok() ? "no row" : rows.status().message());
+      return result;
+    }
+    const std::string& commit = (*rows)[0][0];
+    if (commit == "unreadable") {
+      result.note = "commit scan: a commit record's time could not be read";
+      return result;
+    }
+    if (commit != "none") {
+      result.known = true;
+      result.unix_us = std::atoll(commit.c_str());
+      return result;
+    }
+    // No commit: go on after the chunk's last whole record (none ended inside it: a record larger
+    // than the chunk, read again with a doubled chunk).
+    int64_t last_end = LsnToBytes((*rows)[0][1]);
+    if (last_end > start) start = last_end;
+    chunk *= 2;
+  }
+  result.known = true;  // the whole range holds no commit
+  return result;
+}
+
 int64_t BackupStartBytes(const BackupRecord& b) {
   int64_t start = LsnToBytes(b.lsn_start);
   return start >= 0 ? start : SegmentStartBytes(b.wal_start);
 }
 
 }  // namespace
+
+Status EnsureCommitScanner(const std::string& admin_dsn) {
+  return ExecuteAdminSql(admin_dsn, "CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+}
 
 Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o) {
   DrStatus st;
@@ -124,8 +196,12 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
       "CASE WHEN current_setting('track_commit_timestamp') = 'on' THEN coalesce((extract(epoch "
       "FROM coalesce((pg_last_committed_xact()).timestamp, pg_xact_commit_timestamp((("
       "pg_snapshot_xmax(pg_current_snapshot())::text::bigint - 1) % 4294967296)::text::xid))) "
-      "* 1000000)::bigint, 0) ELSE -1 END "
+      "* 1000000)::bigint, 0) ELSE -1 END, "
+      "pg_current_wal_flush_lsn()::text, "
+      "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_walinspect') "
       "FROM pg_stat_archiver");
+  int64_t flush_bytes = -1;
+  bool commit_scan = false;
   if (!o.admin_dsn.empty() && rows.ok() && !rows->empty()) {
     const auto& r = (*rows)[0];
     st.primary_reachable = true;
@@ -142,10 +218,24 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
     current_bytes = LsnToBytes(r[5]);
     if (std::atoll(r[6].c_str()) > 0) segment_bytes = std::atoll(r[6].c_str());
     st.last_commit_unix_us = std::atoll(r[7].c_str());
+    flush_bytes = LsnToBytes(r[8]);
+    // The scan needs pg_walinspect in the admin database. `auri up` creates it; a deployment
+    // that predates that, or a restored instance switched in, gets it here on first use.
+    commit_scan = r[9] == "t";
+    if (!commit_scan) {
+      Status created = EnsureCommitScanner(o.admin_dsn);
+      commit_scan = created.ok();
+      if (!created.ok()) {
+        st.commit_scan_note = "pg_walinspect unavailable (" + created.message() +
+                              "); hint: CREATE EXTENSION pg_walinspect as a superuser in the "
+                              "admin database";
+      }
+    }
   }
 
   // 3. Each repository: how much of the primary's WAL it lacks.
   int64_t newest_archived_end = -1;
+  std::map<int64_t, FirstCommit> first_commit_after;  // by archived end: repositories often agree
   for (const auto& repo : catalog.repos) {
     RepositoryLag lag;
     lag.repo = repo.repo;
@@ -162,16 +252,36 @@ Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& o)
     }
     if (end >= 0 && current_bytes >= 0) {
       lag.lag_bytes = std::max<int64_t>(0, current_bytes - end);
-      int64_t at = lag.path.empty() ? 0 : ArchivedAtUs(lag.path, o.stanza, repo.wal_max);
-      if (at == 0) at = last_archived_us;
-      // A commit up to 1 s before the segment arrived may already be in the next segment (the
-      // push takes a moment after the switch): count it as exposed.
-      // last_commit_unix_us: -1 = not tracked (unknown: assume a commit), 0 = no commit known.
-      bool committed_since = st.last_commit_unix_us < 0 || st.last_commit_unix_us > at - 1000000;
-      if (lag.lag_bytes == 0 || (at > 0 && !committed_since)) {
+      FirstCommit first;
+      if (lag.lag_bytes > 0 && commit_scan && flush_bytes >= 0) {
+        auto it = first_commit_after.find(end);
+        if (it == first_commit_after.end()) {
+          it =
+              first_commit_after.emplace(end, FindFirstCommit(o.admin_dsn, end, flush_bytes)).first;
+        }
+        first = it->second;
+        if (!first.known && st.commit_scan_note.empty()) st.commit_scan_note = first.note;
+      }
+      if (lag.lag_bytes == 0) {
         lag.lag_seconds = 0;
-      } else if (at > 0) {
-        lag.lag_seconds = std::max(0.0, (st.now_unix_us - at) / 1e6);
+      } else if (first.known) {
+        // Exact: the oldest commit this repository lacks (0 when none does).
+        lag.lag_seconds =
+            first.unix_us > 0 ? std::max(0.0, (st.now_unix_us - first.unix_us) / 1e6) : 0.0;
+      } else {
+        // The bound: the oldest unarchived commit is no older than wal_max's arrival.
+        lag.lag_seconds_is_bound = true;
+        int64_t at = lag.path.empty() ? 0 : ArchivedAtUs(lag.path, o.stanza, repo.wal_max);
+        if (at == 0) at = last_archived_us;
+        // A commit up to 1 s before the segment arrived may already be in the next segment (the
+        // push takes a moment after the switch): count it as exposed.
+        // last_commit_unix_us: -1 = not tracked (unknown: assume a commit), 0 = no commit known.
+        bool committed_since = st.last_commit_unix_us < 0 || st.last_commit_unix_us > at - 1000000;
+        if (at > 0 && !committed_since) {
+          lag.lag_seconds = 0;
+        } else if (at > 0) {
+          lag.lag_seconds = std::max(0.0, (st.now_unix_us - at) / 1e6);
+        }
       }
     }
     st.repositories.push_back(lag);

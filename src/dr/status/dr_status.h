@@ -35,12 +35,21 @@ struct RepositoryLag {
   // WAL the primary has written past the end of wal_max; -1 when the primary or the repository
   // cannot tell.
   int64_t lag_bytes = -1;
-  // The RPO exposure in time: 0 when lag_bytes is 0 or nothing was committed after wal_max
-  // arrived in the repository (an idle server keeps writing a few bytes of WAL that hold no
-  // data); else seconds since wal_max arrived (the oldest unarchived commit is at most that old).
-  // -1 unknown.
+  // The RPO exposure in time: how old the oldest commit is that this repository does not hold
+  // (now − commit time of the first COMMIT record after the end of wal_max, read from the
+  // primary's WAL with pg_walinspect); 0 when lag_bytes is 0 or no commit follows wal_max (an idle
+  // server keeps writing a few bytes of WAL that hold no data). -1 unknown.
   double lag_seconds = -1;
+  // True when the commit scan could not tell (pg_walinspect missing or not permitted, or no commit
+  // in the first kCommitScanCapBytes after wal_max): lag_seconds is then an upper bound — the
+  // seconds since wal_max arrived in the repository when anything was committed after that, which
+  // after a quiet period counts the quiet time too. DrStatus::commit_scan_note says why.
+  bool lag_seconds_is_bound = false;
 };
+
+// The most WAL the commit scan reads after a repository's archived end (pg_walinspect in
+// PostgreSQL 15 materializes every record of its range: ≈ 1 s per 16 MiB here).
+inline constexpr int64_t kCommitScanCapBytes = 16 * 1024 * 1024;
 
 struct DrStatus {
   int64_t now_unix_us = 0;
@@ -63,6 +72,8 @@ struct DrStatus {
   // Newest commit on the primary: -1 not tracked (track_commit_timestamp off), 0 none known.
   int64_t last_commit_unix_us = -1;
   std::vector<RepositoryLag> repositories;
+  // Empty when every repository's lag_seconds came from the commit scan; else why one is a bound.
+  std::string commit_scan_note;
   RestorableWindow window;
 
   double restore_bytes_per_second = -1;
@@ -84,7 +95,14 @@ struct DrStatusOptions {
   std::chrono::milliseconds timeout{60000};
 };
 
-// Errors: those of BackupEngine::List (the repositories cannot be read at all).
+// Errors: those of BackupEngine::List (the repositories cannot be read at all). Creates the
+// pg_walinspect extension on the primary when it is missing (see EnsureCommitScanner); when that
+// fails, the lag in seconds is reported as a bound.
 Result<DrStatus> CollectDrStatus(BackupEngine& engine, const DrStatusOptions& options);
+
+// CREATE EXTENSION IF NOT EXISTS pg_walinspect in the database of `admin_dsn` (the commit scan
+// behind RepositoryLag::lag_seconds). Needs a superuser and a writable primary. Errors: those of
+// ExecuteAdminSql (kUnavailable, or kInternal with the server's message).
+Status EnsureCommitScanner(const std::string& admin_dsn);
 
 }  // namespace auri::dr
