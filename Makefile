@@ -43,6 +43,7 @@ bench-smoke: build
 	bench/ingest.sh --smoke
 	bench/e2e.sh --smoke
 	bench/backup_restore.sh --smoke
+	bench/api_read.sh --smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
