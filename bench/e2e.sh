@@ -114,6 +114,16 @@ wait_idle() {
   done
   echo "not idle after $1 s" >&2; return 1
 }
+# Waits (bounded) until the sink's log has at least $1 lines: no database connection per poll
+# (each psql connection cost PostgreSQL ~30 ms of CPU, counted as the workers' cost).
+wait_sink_lines() {
+  local deadline=$(( $(date +%s) + $2 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    [ "$(wc -l < "$WORK/sink.log")" -ge "$1" ] && return 0
+    sleep 0.2
+  done
+  echo "the sink did not receive $1 requests within $2 s" >&2; return 1
+}
 # CPU used by each part of the stack (ticks of 10 ms), so a result can be read independently of
 # what else runs on the machine: "<worker> <postgres incl. archiving> <nginx> <api-gateway>
 # <event-processor>".
@@ -187,8 +197,10 @@ CROSS JOIN (SELECT event_data FROM action_jobs LIMIT 1) e;
 SQL
   cpu0=$(cpu_parts)
   t0=$(date +%s%3N)
+  lines0=$(wc -l < "$WORK/sink.log")
   kill -CONT "$WORKERS_PID"
   if [ -n "${E2E_PERF:-}" ]; then perf record -g -o "$E2E_PERF" -p "$WORKERS_PID" -- sleep 5 >/dev/null 2>&1 & fi
+  wait_sink_lines $(( lines0 + JOBS )) 600
   wait_idle 600
   cpu1=$(cpu_parts)
   /usr/bin/python3 bench/e2e_driver.py drain "$WORK/sink.log" "$t0" "$JOBS" | tee "$WORK/drain.txt"
