@@ -4,8 +4,8 @@
 -- HOT: status is in the predicates of the claim and lease indexes, and the spec wants the status
 -- column), and the action_results INSERT. Each non-HOT update adds an entry to every index of
 -- action_jobs, so this migration removes work that bought nothing. Measured with claim + finish
--- batches of 200 on 50,000 jobs (PostgreSQL CPU per job, pgbench, docs/decisions.md "Delivery
--- throughput and latency"): 201-210 us before, 146-150 us after.
+-- batches of 200 on 50,000 jobs (PostgreSQL CPU per job, bench/delivery_sql.sh; docs/decisions.md
+-- "Delivery throughput and latency"): 190-198 us before, 130-149 us after.
 
 -- 1. One index fewer on action_jobs. The uniqueness of (event_id, action_id) is kept, but with
 --    action_id first the same index serves the trigger_actions foreign key's ON DELETE SET NULL,

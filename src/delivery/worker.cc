@@ -30,8 +30,9 @@ int64_t UnixMillisNow() {
 // Record threads (each with its own database connection).
 constexpr int kRecordThreads = 2;
 // A record thread that finds fewer than kRecordBatch outcomes waits up to kRecordLinger for more:
-// PostgreSQL's cost per job falls with the batch (measured: 226 us per job in batches of 25,
-// 182 us in batches of 200), and the delay only postpones the outcome row, never a request.
+// PostgreSQL's cost per job falls with the batch (bench/delivery_sql.sh: 165 us per job in batches
+// of 25, 130-149 us in batches of 200), and the delay only postpones the outcome row, never a
+// request.
 constexpr size_t kRecordBatch = 200;
 constexpr milliseconds kRecordLinger{10};
 
