@@ -104,14 +104,26 @@ rss_line() {
     "action-workers $(rss_mib "$WORKERS_PID") MiB," \
     "event-processor $(rss_mib "$(component_pid "$HOME_DIR" event-processor)") MiB"
 }
-# Waits (bounded) until the event queue is empty and no job is pending or running.
+# Waits (bounded) until the event queue is empty and no job is pending or running. One count
+# per status, so each uses its partial index: `status IN ('pending', 'running')` was a sequential
+# scan of every job, 50-200 ms of PostgreSQL CPU per poll, counted as the workers' cost.
 wait_idle() {
   local deadline=$(( $(date +%s) + $1 ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    [ "$("${PSQL[@]}" -tA -c "SELECT (SELECT count(*) FROM event_queue) + (SELECT count(*) FROM action_jobs WHERE status IN ('pending', 'running'))")" = 0 ] && return 0
+    [ "$("${PSQL[@]}" -tA -c "SELECT (SELECT count(*) FROM event_queue) + (SELECT count(*) FROM action_jobs WHERE status = 'pending') + (SELECT count(*) FROM action_jobs WHERE status = 'running')")" = 0 ] && return 0
     sleep 0.5
   done
   echo "not idle after $1 s" >&2; return 1
+}
+# Waits (bounded) until the sink's log has at least $1 lines: no database connection per poll
+# (each psql connection cost PostgreSQL ~30 ms of CPU, counted as the workers' cost).
+wait_sink_lines() {
+  local deadline=$(( $(date +%s) + $2 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    [ "$(wc -l < "$WORK/sink.log")" -ge "$1" ] && return 0
+    sleep 0.2
+  done
+  echo "the sink did not receive $1 requests within $2 s" >&2; return 1
 }
 # CPU used by each part of the stack (ticks of 10 ms), so a result can be read independently of
 # what else runs on the machine: "<worker> <postgres incl. archiving> <nginx> <api-gateway>
@@ -186,8 +198,10 @@ CROSS JOIN (SELECT event_data FROM action_jobs LIMIT 1) e;
 SQL
   cpu0=$(cpu_parts)
   t0=$(date +%s%3N)
+  lines0=$(wc -l < "$WORK/sink.log")
   kill -CONT "$WORKERS_PID"
   if [ -n "${E2E_PERF:-}" ]; then perf record -g -o "$E2E_PERF" -p "$WORKERS_PID" -- sleep 5 >/dev/null 2>&1 & fi
+  wait_sink_lines $(( lines0 + JOBS )) 600
   wait_idle 600
   cpu1=$(cpu_parts)
   /usr/bin/python3 bench/e2e_driver.py drain "$WORK/sink.log" "$t0" "$JOBS" | tee "$WORK/drain.txt"

@@ -79,7 +79,8 @@ Result<std::vector<ClaimedJob>> ClaimDueJobs(ConnectionPool& pool, const std::st
   // The inner SELECT walks action_jobs_claim_idx in (priority, created_at) order and skips rows
   // another worker has locked, so concurrent claimers never wait on each other nor double-claim.
   // The trigger's name is looked up per claimed row (primary key), not joined: a join made the
-  // planner hash every trigger on each claim.
+  // planner hash every trigger on each claim. The workers' statements set updated_at themselves,
+  // which spares the row trigger's PL/pgSQL call (migration 0006).
   static constexpr const char* kSql =
       "WITH due AS ("
       "  SELECT id FROM action_jobs"
@@ -87,7 +88,7 @@ Result<std::vector<ClaimedJob>> ClaimDueJobs(ConnectionPool& pool, const std::st
       "  ORDER BY priority, created_at"
       "  LIMIT $1 FOR UPDATE SKIP LOCKED) "
       "UPDATE action_jobs j SET status = 'running', lease_owner = $2,"
-      "  lease_expires_at = now() + make_interval(secs => $3) "
+      "  lease_expires_at = now() + make_interval(secs => $3), updated_at = now() "
       "FROM due WHERE j.id = due.id "
       "RETURNING j.id, j.trigger_id, j.event_id, j.action_type, j.config::text,"
       "  j.event_data::text, (SELECT t.name FROM triggers t WHERE t.id = j.trigger_id),"
@@ -152,7 +153,7 @@ Result<int64_t> FinishJobs(ConnectionPool& pool, const std::string& owner,
       " moved AS ("
       "  UPDATE action_jobs j SET status = CASE WHEN o.success THEN 'succeeded' ELSE 'dead' END,"
       "    attempts = o.attempts, lease_owner = NULL, lease_expires_at = NULL,"
-      "    last_error = o.error, last_status_code = o.code"
+      "    last_error = o.error, last_status_code = o.code, updated_at = now()"
       "  FROM o WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = $1"
       "  RETURNING j.id, j.trigger_id, j.event_id, j.action_type) "
       "INSERT INTO action_results (job_id, trigger_id, event_id, action_type, status, attempts,"
@@ -184,7 +185,7 @@ Result<int64_t> RescheduleJobs(ConnectionPool& pool, const std::string& owner,
   static constexpr const char* kSql =
       "UPDATE action_jobs j SET status = 'pending', attempts = o.attempts, lease_owner = NULL,"
       " lease_expires_at = NULL, next_attempt_at = now() + o.delay_ms * interval '1 millisecond',"
-      " last_error = o.error, last_status_code = o.code "
+      " last_error = o.error, last_status_code = o.code, updated_at = now() "
       "FROM unnest($2::uuid[], $3::int[], $4::bigint[], $5::text[], $6::int[])"
       "  AS o(id, attempts, delay_ms, error, code) "
       "WHERE j.id = o.id AND j.status = 'running' AND j.lease_owner = $1";
@@ -209,12 +210,14 @@ Result<int64_t> ReleaseLeases(ConnectionPool& pool, const std::string& owner,
 
 Result<QueueStats> ReadQueueStats(ConnectionPool& pool, std::chrono::milliseconds timeout) {
   return InTransaction<QueueStats>(pool, timeout, "reading queue stats", [](pqxx::work& tx) {
+    // One subquery per status, so each matches a partial index (claim, lease) and is an
+    // index-only scan over the live jobs. `status IN ('pending', 'running')` matches neither, and
+    // was a sequential scan of every job kept (30 days of them).
     pqxx::result r = tx.exec(
-        "SELECT count(*) FILTER (WHERE status = 'pending'),"
-        " count(*) FILTER (WHERE status = 'running'),"
-        " coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'"
-        "   AND next_attempt_at <= now())), 0)::float8 "
-        "FROM action_jobs WHERE status IN ('pending', 'running')");
+        "SELECT (SELECT count(*) FROM action_jobs WHERE status = 'pending'),"
+        " (SELECT count(*) FROM action_jobs WHERE status = 'running'),"
+        " (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+        "  FROM action_jobs WHERE status = 'pending' AND next_attempt_at <= now())");
     QueueStats s;
     s.pending = r[0][0].as<int64_t>();
     s.running = r[0][1].as<int64_t>();
