@@ -184,6 +184,10 @@ CheckResult CheckInvariants(const std::string& dsn) {
       {"action_jobs whose event is missing",
        "SELECT count(*) FROM action_jobs j WHERE NOT EXISTS (SELECT 1 FROM event_ids e WHERE e.id "
        "= j.event_id)"},
+      // action_results.trigger_id has no foreign key of its own since 0006: it must be its job's.
+      {"action_results whose trigger is not their job's",
+       "SELECT count(*) FROM action_results r JOIN action_jobs j ON j.id = r.job_id WHERE "
+       "r.trigger_id <> j.trigger_id"},
       {"events missing from event_ids",
        "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_ids i WHERE i.id = "
        "e.id)"},
