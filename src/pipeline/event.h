@@ -38,6 +38,7 @@ namespace auri::pipeline {
 
 // Limits of spec 20-pipeline.md and 10-api.md.
 inline constexpr size_t kMaxEventsPerBatch = 1000;
+
 inline constexpr size_t kMaxTagChars = 255;
 inline constexpr size_t kMaxUriChars = 2048;
 inline constexpr size_t kMaxMetadataKeyChars = 255;

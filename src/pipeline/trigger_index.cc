@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "common/probe_chain.h"
+
 namespace auri::pipeline {
 namespace {
 
@@ -118,8 +120,9 @@ void TriggerIndex::Candidates(const Event& event, std::vector<const CompiledTrig
   // The "any" entries (0) come last; a value that is itself "any" (an event without a valid
   // chain or type, which validation prevents) is looked up once.
   std::optional<size_t> type = EventTypeOrdinal(event.event_type);
+  // An event on the probe chain only reaches triggers that name that chain (common/probe_chain.h).
   const int64_t chains[2] = {event.chain_id > 0 ? event.chain_id : 0, 0};
-  const int chain_count = event.chain_id > 0 ? 2 : 1;
+  const int chain_count = event.chain_id > 0 && event.chain_id != kProbeChainId ? 2 : 1;
   const uint8_t types[2] = {static_cast<uint8_t>(type ? 1 + *type : 0), 0};
   const int type_count = type ? 2 : 1;
   const int64_t block_time_ms = event.timestamp * 1000;

@@ -74,6 +74,9 @@ Status DeleteProbeData(ConnectionPool& pool, const std::string& username,
         username);
     tx.exec_params("DELETE FROM users WHERE username = $1", username);
     if (!event_id.empty()) {
+      // Jobs of every trigger the probe event matched (only triggers naming the probe chain can),
+      // with their results; the probe trigger's own went with its organization.
+      tx.exec_params("DELETE FROM action_jobs WHERE event_id = $1", event_id);
       tx.exec_params("DELETE FROM events WHERE id = $1", event_id);
       tx.exec_params("DELETE FROM event_ids WHERE id = $1", event_id);
       // The event-processor's checkpoint may name the probe event (its block time is the newest):

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/probe_chain.h"
 #include "common/random.h"
 #include "dr/checklist/http_call.h"
 #include "dr/checklist/webhook_receiver.h"
@@ -208,7 +209,7 @@ class Run {
     nlohmann::json trigger = {
         {"name", "auri verify probe"},
         {"registry", "reputation"},
-        {"chain_id", 31337},
+        {"chain_id", kProbeChainId},
         {"conditions", {{{"condition_type", "agent_id_equals"}, {"value", std::to_string(agent)}}}},
         {"actions",
          {{{"action_type", "webhook"},
@@ -226,8 +227,8 @@ class Run {
     // Block time a little ahead: triggers ignore events older than themselves.
     int64_t ts = static_cast<int64_t>(std::time(nullptr)) + 2;
     std::string tx_hash = "0x" + RandomHex(32);
-    event_id_ = "reputation-31337-" + tx_hash + "-0";
-    nlohmann::json event = {{"chain_id", 31337},
+    event_id_ = "reputation-" + std::to_string(kProbeChainId) + "-" + tx_hash + "-0";
+    nlohmann::json event = {{"chain_id", kProbeChainId},
                             {"block_number", 1},
                             {"block_hash", nullptr},
                             {"transaction_hash", tx_hash},

@@ -5,11 +5,11 @@
 // indexer does — and records each attempt: its sequence number, when it was sent and, when the
 // gateway answered 202 (committed), when that acknowledgement arrived.
 //
-// A heartbeat is an identity-registry MetadataSet event on chain 31337 (a local chain id no real
-// indexer sends), agent 8004, key "auri.drill.heartbeat"; block_number is the sequence number,
-// the transaction hash is the run's 32-hex id followed by the sequence number, and the value
-// carries both plus the send time. So the heartbeats present in a restored database can be
-// listed with one query, and another run's heartbeats never count.
+// A heartbeat is an identity-registry MetadataSet event on the probe chain (common/probe_chain.h:
+// no real chain, and only triggers naming it see it), agent 8004, key "auri.drill.heartbeat";
+// block_number is the sequence number, the transaction hash is the run's 32-hex id followed by the
+// sequence number, and the value carries both plus the send time. So the heartbeats present in a
+// restored database can be listed with one query, and another run's heartbeats never count.
 //
 // The measurements (pure functions below) turn attempts + the heartbeats found after recovery
 // into RPO and RTO.
@@ -23,11 +23,12 @@
 #include <thread>
 #include <vector>
 
+#include "common/probe_chain.h"
 #include "common/result.h"
 
 namespace auri::dr {
 
-inline constexpr int64_t kHeartbeatChainId = 31337;
+inline constexpr int64_t kHeartbeatChainId = kProbeChainId;
 inline constexpr int64_t kHeartbeatAgentId = 8004;
 inline constexpr const char* kHeartbeatKey = "auri.drill.heartbeat";
 

@@ -56,7 +56,7 @@ constexpr const char* kMarkerKey = "auri.drill.marker";
 
 // The tables whose row counts must survive a restore unchanged (seed Test 1's "all tables present
 // with expected row counts"). Events exclude the drill's own heartbeats and markers (chain
-// 31337): those are judged by RPO and exactness instead.
+// kHeartbeatChainId): those are judged by RPO and exactness instead.
 const std::vector<std::pair<std::string, std::string>> kCountedTables = {
     {"users", "SELECT count(*) FROM users"},
     {"organizations", "SELECT count(*) FROM organizations"},
@@ -65,7 +65,8 @@ const std::vector<std::pair<std::string, std::string>> kCountedTables = {
     {"triggers", "SELECT count(*) FROM triggers"},
     {"trigger_conditions", "SELECT count(*) FROM trigger_conditions"},
     {"trigger_actions", "SELECT count(*) FROM trigger_actions"},
-    {"events", "SELECT count(*) FROM events WHERE chain_id <> 31337"},
+    {"events",
+     "SELECT count(*) FROM events WHERE chain_id <> " + std::to_string(kHeartbeatChainId)},
 };
 
 std::string Fixed(double v, int decimals = 2) {
@@ -554,7 +555,7 @@ class DrillRun {
   // flushes the primary's WAL first), judged by integrity checks, configuration row counts and
   // heartbeat loss; `auri verify` checks the live deployment. No services are switched, so no RTO
   // is recorded: the time to a writable, checked copy is in the measurements. The heartbeats stay
-  // in the live events table (chain 31337, agent 8004; events retention removes them).
+  // in the live events table (the probe chain, agent 8004; events retention removes them).
   Status SnapshotRestoreRunning() {
     DrillDeploymentOptions t;
     t.auri_exe = o_.auri_exe;

@@ -9,9 +9,12 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "dr/checklist/webhook_receiver.h"
 #include "stack/process.h"
 #include "stack/stack_state.h"
+#include "tests/integration/delivery/delivery_test_util.h"
 #include "tests/integration/harness.h"
 
 namespace auri {
@@ -110,6 +113,19 @@ class VerifyCommandTest : public ::testing::Test {
 };
 
 TEST_F(VerifyCommandTest, EveryRowPassesOnAHealthyDeployment) {
+  // A user's trigger for every reputation event on any chain: the probe event must not set it
+  // off (no job, no webhook to the user's destination), nor leave jobs behind.
+  const std::string dsn = "host=127.0.0.1 port=" + std::to_string(ports_[1]) +
+                          " user=postgres dbname=auri connect_timeout=5";
+  dr::WebhookReceiver user_receiver;
+  ASSERT_TRUE(user_receiver.Start().ok());
+  std::string org = testing::CreateOrganizationWithOwner(dsn);
+  std::string user_trigger = testing::QueryValue(
+      dsn, "WITH t AS (INSERT INTO triggers (organization_id, name, registry) VALUES ('" + org +
+               "', 'every reputation event', 'reputation') RETURNING id), a AS (INSERT INTO "
+               "trigger_actions (trigger_id, action_type, config) SELECT id, 'webhook', "
+               "'{\"url\": \"http://127.0.0.1:" +
+               std::to_string(user_receiver.port()) + "/user-hook\"}' FROM t) SELECT id FROM t");
   auto [code, doc] = Verify();
   EXPECT_EQ(code, 0) << doc.dump(2);
   EXPECT_EQ(doc["passed"], true);
@@ -123,6 +139,17 @@ TEST_F(VerifyCommandTest, EveryRowPassesOnAHealthyDeployment) {
   EXPECT_NE(Row(doc, "action_workers")["detail"].get<std::string>().find("probe webhook received"),
             std::string::npos)
       << doc.dump(2);
+  // The probe's own webhook has arrived; a job for the user's trigger would have been delivered
+  // alongside it. Give it a moment anyway: this checks that nothing comes.
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_TRUE(user_receiver.Since(0).empty()) << "the probe event reached a user's webhook";
+  EXPECT_EQ(testing::QueryValue(
+                dsn, "SELECT count(*) FROM action_jobs WHERE trigger_id = '" + user_trigger + "'"),
+            "0");
+  EXPECT_EQ(testing::QueryValue(dsn,
+                                "SELECT count(*) FROM action_jobs j WHERE NOT EXISTS "
+                                "(SELECT 1 FROM event_ids e WHERE e.id = j.event_id)"),
+            "0");
 }
 
 // Stops (SIGSTOP) a process for the life of the object and resumes it afterwards, whatever the

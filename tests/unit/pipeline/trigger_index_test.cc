@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/probe_chain.h"
+
 namespace auri::pipeline {
 namespace {
 
@@ -66,6 +68,15 @@ TEST(TriggerIndexTest, ATriggerWithoutChainMatchesEveryChain) {
   EXPECT_EQ(CandidateIds(*index, MakeEvent("reputation", "NewFeedback", 8453)),
             (Ids{"any", "base"}));
   EXPECT_EQ(CandidateIds(*index, MakeEvent("reputation", "NewFeedback", 10)), Ids{"any"});
+}
+
+TEST(TriggerIndexTest, ProbeChainEventsReachOnlyTriggersNamingThatChain) {
+  // `auri verify`'s probe and the drills' heartbeats must not set off users' triggers.
+  auto index = TriggerIndex::Build({Trigger("any"), Trigger("one", "reputation", 1),
+                                    Trigger("probe", "reputation", kProbeChainId)});
+  EXPECT_EQ(CandidateIds(*index, MakeEvent("reputation", "NewFeedback", kProbeChainId)),
+            Ids{"probe"});
+  EXPECT_EQ(CandidateIds(*index, MakeEvent("reputation", "NewFeedback", 1)), (Ids{"any", "one"}));
 }
 
 TEST(TriggerIndexTest, EventTypeEqualsPinsTheTrigger) {
