@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/fs.h"
 #include "stack/postgres_server.h"
 #include "stack/process.h"
 #include "tests/integration/harness.h"
@@ -309,10 +310,20 @@ TEST_F(BackupRestoreTest, RestoreWorksFromRepo2WhenRepo1IsGone) {
   WriteMarker(7);
   // The marker's segment reaches both repositories, then repo1 is lost.
   std::string segment = Scalar(Dsn(), "SELECT pg_walfile_name(pg_switch_wal())");
-  auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  // PostgreSQL's archiver sleeps up to 60 s after three failed attempts in a row, so a transient
+  // failure (seen once in CI, cause unknown) needs more than one pause to clear.
+  auto deadline = std::chrono::steady_clock::now() + seconds(90);
   while (Scalar(Dsn(), "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") < segment) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-        << "segment " << segment << " not archived";
+    if (std::chrono::steady_clock::now() >= deadline) {
+      auto log = ReadFileLimited(home_ + "/backups/log/auri-archive-push-async.log", 1 << 20);
+      std::string text = log.ok() ? *log : log.status().ToString();
+      FAIL() << "segment " << segment << " not archived; archiver: "
+             << Scalar(Dsn(),
+                       "SELECT format('archived %s, failed %s (%s at %s)', last_archived_wal, "
+                       "failed_count, last_failed_wal, last_failed_time) FROM pg_stat_archiver")
+             << "\narchive-push log tail:\n"
+             << text.substr(text.size() > 4000 ? text.size() - 4000 : 0);
+    }
     std::this_thread::sleep_for(milliseconds(50));
   }
   std::string repo1 = home_ + "/backups/repo1";
