@@ -6,10 +6,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "common/logging.h"
@@ -192,5 +195,48 @@ int FreePort() {
 }
 
 std::string AuriBinary() { return AURI_BINARY_PATH; }
+
+StackHome StackHome::Create(const std::string& prefix) {
+  StackHome s;
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp " << tmpl << ": " << std::strerror(errno);
+    return s;
+  }
+  s.home = buf.data();
+  ::chmod(s.home.c_str(), 0755);
+  for (int* port : {&s.api_port, &s.pg_port, &s.redis_port, &s.processor_port, &s.workers_port,
+                    &s.agent_port}) {
+    *port = FreePort();
+  }
+  return s;
+}
+
+std::vector<std::string> StackHome::Argv(const std::vector<std::string>& sets,
+                                         const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {AuriBinary()};
+  std::vector<std::string> all = {"general.home=" + home,
+                                  "api.port=" + std::to_string(api_port),
+                                  "postgres.port=" + std::to_string(pg_port),
+                                  "redis.port=" + std::to_string(redis_port),
+                                  "processor.metrics_port=" + std::to_string(processor_port),
+                                  "delivery.metrics_port=" + std::to_string(workers_port),
+                                  "dr_agent.metrics_port=" + std::to_string(agent_port)};
+  all.insert(all.end(), sets.begin(), sets.end());
+  for (const std::string& s : all) {
+    argv.push_back("--set");
+    argv.push_back(s);
+  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+void StackHome::Remove() const {
+  if (home.empty()) return;
+  std::string cmd = "rm -rf '" + home + "'";
+  (void)!std::system(cmd.c_str());
+}
 
 }  // namespace auri::testing

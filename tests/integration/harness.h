@@ -7,6 +7,7 @@
 // Each test owns its database (CreateMigratedDatabase / CreateEmptyDatabase give a new one per
 // call) and its Redis key prefix (KeyPrefix()), so tests never see each other's data.
 #include <string>
+#include <vector>
 
 namespace auri::testing {
 
@@ -47,5 +48,21 @@ int FreePort();
 
 // Path of the built `auri` binary (for tests that run the CLI as a process).
 std::string AuriBinary();
+
+// A whole deployment for tests that run `auri up`: its own home under /tmp (mode 0755: the
+// postgres user must traverse it) and a free loopback port for every component.
+struct StackHome {
+  std::string home;
+  int api_port = 0, pg_port = 0, redis_port = 0, processor_port = 0, workers_port = 0,
+      agent_port = 0;
+
+  // Creates "/tmp/<prefix>-XXXXXX" and picks the ports (fails the calling test when it cannot).
+  static StackHome Create(const std::string& prefix);
+  // `auri` with --set for the home and every port, then --set for each of `sets`, then `args`.
+  std::vector<std::string> Argv(const std::vector<std::string>& sets,
+                                const std::vector<std::string>& args) const;
+  // Deletes the home (after `auri down`).
+  void Remove() const;
+};
 
 }  // namespace auri::testing

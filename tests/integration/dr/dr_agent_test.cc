@@ -23,36 +23,17 @@ using std::chrono::seconds;
 
 class DrAgentTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/auri-agent-XXXXXX";
-    home_ = ::mkdtemp(tmpl);
-    ::chmod(home_.c_str(), 0755);
-    for (int* port :
-         {&api_port_, &pg_port_, &redis_port_, &processor_port_, &workers_port_, &agent_port_}) {
-      *port = testing::FreePort();
-    }
-  }
+  void SetUp() override { stack_ = testing::StackHome::Create("auri-agent"); }
   void TearDown() override {
     (void)Auri({"down"}, seconds(120));
-    std::string cmd = "rm -rf '" + home_ + "'";
-    (void)!std::system(cmd.c_str());
+    stack_.Remove();
   }
 
   Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
-    std::vector<std::string> argv = {testing::AuriBinary()};
-    for (const std::string& s :
-         {"general.home=" + home_, "api.port=" + std::to_string(api_port_),
-          "postgres.port=" + std::to_string(pg_port_), "redis.port=" + std::to_string(redis_port_),
-          "processor.metrics_port=" + std::to_string(processor_port_),
-          "delivery.metrics_port=" + std::to_string(workers_port_),
-          "dr_agent.metrics_port=" + std::to_string(agent_port_),
-          std::string("backup.full_schedule=@every 5s"), std::string("backup.incr_schedule=off"),
-          std::string("dr_agent.status_interval_seconds=1")}) {
-      argv.push_back("--set");
-      argv.push_back(s);
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, "", timeout);
+    return RunCommand(stack_.Argv({"backup.full_schedule=@every 5s", "backup.incr_schedule=off",
+                                   "dr_agent.status_interval_seconds=1"},
+                                  args),
+                      "", timeout);
   }
 
   // The value of one metric line ("name{labels} value"), or nullopt when absent.
@@ -65,7 +46,7 @@ class DrAgentTest : public ::testing::Test {
   }
 
   std::string Scrape() {
-    auto r = HttpGet("127.0.0.1", agent_port_, "/metrics", milliseconds(2000));
+    auto r = HttpGet("127.0.0.1", stack_.agent_port, "/metrics", milliseconds(2000));
     return r.ok() && r->status == 200 ? r->body : "";
   }
 
@@ -77,9 +58,7 @@ class DrAgentTest : public ::testing::Test {
     return nlohmann::json::parse(output.substr(start, end + 2 - start), nullptr, false);
   }
 
-  std::string home_;
-  int api_port_ = 0, pg_port_ = 0, redis_port_ = 0, processor_port_ = 0, workers_port_ = 0,
-      agent_port_ = 0;
+  testing::StackHome stack_;
 };
 
 TEST_F(DrAgentTest, ScheduledBackupIsTakenVerifiedAndExportedOnMetrics) {
@@ -89,7 +68,7 @@ TEST_F(DrAgentTest, ScheduledBackupIsTakenVerifiedAndExportedOnMetrics) {
   EXPECT_NE(up->output.find("dr-agent"), std::string::npos) << up->output;
 
   // Before the first run the agent answers, and says it knows of no backup.
-  auto health = HttpGet("127.0.0.1", agent_port_, "/health", milliseconds(2000));
+  auto health = HttpGet("127.0.0.1", stack_.agent_port, "/health", milliseconds(2000));
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(health->status, 200) << health->body;
 

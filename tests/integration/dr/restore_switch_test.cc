@@ -86,13 +86,7 @@ class LoadLoop {
 class RestoreSwitchTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/auri-switch-XXXXXX";
-    home_ = ::mkdtemp(tmpl);
-    ::chmod(home_.c_str(), 0755);
-    for (int* port :
-         {&api_port_, &pg_port_, &redis_port_, &processor_port_, &workers_port_, &agent_port_}) {
-      *port = testing::FreePort();
-    }
+    stack_ = testing::StackHome::Create("auri-switch");
     auto up = Auri({"up"}, seconds(120));
     ASSERT_TRUE(up.ok()) << up.status().ToString();
     ASSERT_EQ(up->exit_code, 0) << up->output;
@@ -112,36 +106,23 @@ class RestoreSwitchTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     (void)Auri({"down"}, seconds(120));
-    for (const auto& entry : fs::directory_iterator(home_ + "/instances", ec_)) {
+    for (const auto& entry : fs::directory_iterator(stack_.home + "/instances", ec_)) {
       (void)Auri({"instance", "remove", entry.path().filename().string()}, seconds(60));
     }
-    std::string cmd = "rm -rf '" + home_ + "'";
-    (void)!std::system(cmd.c_str());
+    stack_.Remove();
   }
 
   // `auri` with the stack's settings, then `args`.
   static std::vector<std::string> AuriArgv(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {testing::AuriBinary()};
-    for (const std::string& s :
-         {"general.home=" + home_, "api.port=" + std::to_string(api_port_),
-          "postgres.port=" + std::to_string(pg_port_), "redis.port=" + std::to_string(redis_port_),
-          "processor.metrics_port=" + std::to_string(processor_port_),
-          "delivery.metrics_port=" + std::to_string(workers_port_),
-          "dr_agent.metrics_port=" + std::to_string(agent_port_),
-          std::string("backup.full_schedule=off"), std::string("backup.incr_schedule=off"),
-          std::string("auth.argon2=minimum")}) {
-      argv.push_back("--set");
-      argv.push_back(s);
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
+    return stack_.Argv(
+        {"backup.full_schedule=off", "backup.incr_schedule=off", "auth.argon2=minimum"}, args);
   }
   static Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
     return RunCommand(AuriArgv(args), "", timeout);
   }
 
   static std::string Url(const std::string& path) {
-    return "http://127.0.0.1:" + std::to_string(api_port_) + path;
+    return "http://127.0.0.1:" + std::to_string(stack_.api_port) + path;
   }
   static std::vector<std::string> AuthHeaders() {
     return {"Authorization: Bearer " + token_, "X-Organization-ID: " + org_};
@@ -199,7 +180,7 @@ class RestoreSwitchTest : public ::testing::Test {
   }
 
   static ComponentState Component(const std::string& name) {
-    auto s = ReadStackState(home_ + "/run/stack.json");
+    auto s = ReadStackState(stack_.home + "/run/stack.json");
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     if (s.ok()) {
       for (const auto& c : s->components) {
@@ -232,9 +213,8 @@ class RestoreSwitchTest : public ::testing::Test {
     std::cerr << "[ load    ] " << seen << "\n";
   }
 
-  static inline std::string home_, token_, org_;
-  static inline int api_port_ = 0, pg_port_ = 0, redis_port_ = 0, processor_port_ = 0,
-                    workers_port_ = 0, agent_port_ = 0;
+  static inline std::string token_, org_;
+  static inline testing::StackHome stack_;
   static inline std::error_code ec_;
 };
 
@@ -243,8 +223,8 @@ TEST_F(RestoreSwitchTest, InPlaceRestoreWithForceRestoresTheTargetWhileTheApiAns
   auto backup = Auri({"backup", "create", "--label", "before-in-place"}, seconds(300));
   ASSERT_TRUE(backup.ok());
   ASSERT_EQ(backup->exit_code, 0) << backup->output;
-  std::string target = ServerNow(pg_port_);
-  ASSERT_TRUE(ExecuteAdminSql(AdminDsn(pg_port_), "SELECT pg_switch_wal()").ok());
+  std::string target = ServerNow(stack_.pg_port);
+  ASSERT_TRUE(ExecuteAdminSql(AdminDsn(stack_.pg_port), "SELECT pg_switch_wal()").ok());
   std::string lost = CreateTrigger("written after the target");
   ASSERT_FALSE(kept.empty());
   ASSERT_FALSE(lost.empty());
@@ -270,15 +250,15 @@ TEST_F(RestoreSwitchTest, InPlaceRestoreWithForceRestoresTheTargetWhileTheApiAns
   EXPECT_EQ(doc["integrity"]["passed"], true) << r->output;
   // The replaced data directory is kept, beside the new one.
   std::string aside = doc.value("moved_aside", "");
-  EXPECT_NE(aside.find(home_ + "/postgres/data.before-restore-"), std::string::npos) << aside;
+  EXPECT_NE(aside.find(stack_.home + "/postgres/data.before-restore-"), std::string::npos) << aside;
   EXPECT_TRUE(fs::exists(aside + "/PG_VERSION")) << aside;
 
   EXPECT_EQ(Api("GET", "/api/v1/triggers/" + kept).status, 200);
   EXPECT_EQ(Api("GET", "/api/v1/triggers/" + lost).status, 404);
   // Still the stack's PostgreSQL on its port, supervised, and writable.
   ComponentState pg = Component("postgres");
-  EXPECT_EQ(pg.port, pg_port_);
-  EXPECT_EQ(pg.pid, ReadyPostmasterPid(home_ + "/postgres/data"));
+  EXPECT_EQ(pg.port, stack_.pg_port);
+  EXPECT_EQ(pg.pid, ReadyPostmasterPid(stack_.home + "/postgres/data"));
   EXPECT_FALSE(CreateTrigger("written after the in-place restore").empty());
 }
 
@@ -295,7 +275,7 @@ TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) 
   ASSERT_TRUE(list.ok());
   EXPECT_NE(list->output.find("pre-migration"), std::string::npos) << list->output;
 
-  std::string before_delete = ServerNow(pg_port_);
+  std::string before_delete = ServerNow(stack_.pg_port);
   Reply deleted = Api("DELETE", "/api/v1/triggers/" + important);
   ASSERT_EQ(deleted.status, 204) << deleted.body;
   ASSERT_EQ(Api("GET", "/api/v1/triggers/" + important).status, 404);
@@ -317,7 +297,7 @@ TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) 
   EXPECT_EQ(doc["verify"]["passed"], true) << doc["verify"].dump(2);
   int port = doc["switch"].value("port", 0);
   ASSERT_GT(port, 0) << r->output;
-  ASSERT_NE(port, pg_port_);
+  ASSERT_NE(port, stack_.pg_port);
 
   // The data is back, served by the same processes (no restart).
   EXPECT_EQ(Api("GET", "/api/v1/triggers/" + important).status, 200);
@@ -330,13 +310,13 @@ TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) 
   ASSERT_FALSE(written.empty());
   EXPECT_EQ(Scalar(AdminDsn(port), "SELECT count(*) FROM triggers WHERE id = '" + written + "'"),
             "1");
-  EXPECT_FALSE(PostgresAcceptsConnections("127.0.0.1", pg_port_, 1));
-  EXPECT_TRUE(fs::exists(home_ + "/postgres/data/PG_VERSION"));
+  EXPECT_FALSE(PostgresAcceptsConnections("127.0.0.1", stack_.pg_port, 1));
+  EXPECT_TRUE(fs::exists(stack_.home + "/postgres/data/PG_VERSION"));
 
   // The stack's idea of its PostgreSQL is the restored instance.
   ComponentState pg = Component("postgres");
   EXPECT_EQ(pg.port, port);
-  EXPECT_EQ(pg.pid, ReadyPostmasterPid(home_ + "/instances/recovered/data"));
+  EXPECT_EQ(pg.pid, ReadyPostmasterPid(stack_.home + "/instances/recovered/data"));
   auto status = Auri({"status", "--json"}, seconds(30));
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->exit_code, 0) << status->output;
@@ -348,7 +328,8 @@ TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) 
   bool archived = false;
   for (auto deadline = std::chrono::steady_clock::now() + seconds(30);
        !archived && std::chrono::steady_clock::now() < deadline;) {
-    for (const auto& e : fs::recursive_directory_iterator(home_ + "/backups/repo1/archive", ec_)) {
+    for (const auto& e :
+         fs::recursive_directory_iterator(stack_.home + "/backups/repo1/archive", ec_)) {
       archived = archived || e.path().filename().string().rfind(history, 0) == 0;
     }
     if (!archived) std::this_thread::sleep_for(milliseconds(200));
@@ -366,7 +347,7 @@ TEST_F(RestoreSwitchTest, SwitchBringsBackDeletedDataWithoutRestartingServices) 
   auto down = Auri({"down"}, seconds(120));
   ASSERT_TRUE(down.ok());
   EXPECT_EQ(down->exit_code, 0) << down->output;
-  EXPECT_FALSE(fs::exists(home_ + "/instances/recovered/data/postmaster.pid"));
+  EXPECT_FALSE(fs::exists(stack_.home + "/instances/recovered/data/postmaster.pid"));
   EXPECT_FALSE(PostgresAcceptsConnections("127.0.0.1", port, 1));
   auto up = Auri({"up"}, seconds(120));
   ASSERT_TRUE(up.ok());
@@ -399,7 +380,7 @@ TEST_F(RestoreSwitchTest, InstanceSwitchFinishesAnInterruptedSwitch) {
   ASSERT_GT(current.port, 0);
   std::string marker = CreateTrigger("before the second restore");
   ASSERT_FALSE(marker.empty());
-  const std::string log = home_ + "/interrupted-switch.log";
+  const std::string log = stack_.home + "/interrupted-switch.log";
   std::vector<std::string> argv = AuriArgv({"restore", "--as", "second", "--latest", "--switch"});
   auto pid = Spawn({.argv = argv, .log_file = log});
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
@@ -414,8 +395,8 @@ TEST_F(RestoreSwitchTest, InstanceSwitchFinishesAnInterruptedSwitch) {
   ASSERT_NE(output.find("database-url now names"), std::string::npos) << output;
   ::kill(*pid, SIGKILL);
   ASSERT_TRUE(WaitForExit(*pid, seconds(30)).ok());
-  const std::string data_dir = home_ + "/instances/second/data";
-  auto meta = ReadFileLimited(home_ + "/instances/second/instance.json", 1 << 16);
+  const std::string data_dir = stack_.home + "/instances/second/data";
+  auto meta = ReadFileLimited(stack_.home + "/instances/second/instance.json", 1 << 16);
   ASSERT_TRUE(meta.ok());
   int port = nlohmann::json::parse(*meta).value("port", 0);
   ASSERT_GT(port, 0);

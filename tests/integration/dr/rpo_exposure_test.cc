@@ -26,13 +26,7 @@ using std::chrono::steady_clock;
 class RpoExposureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/auri-rpo-XXXXXX";
-    home_ = ::mkdtemp(tmpl);
-    ::chmod(home_.c_str(), 0755);
-    for (int* port :
-         {&api_port_, &pg_port_, &redis_port_, &processor_port_, &workers_port_, &agent_port_}) {
-      *port = testing::FreePort();
-    }
+    stack_ = testing::StackHome::Create("auri-rpo");
     auto up = Auri({"up"}, seconds(120));
     ASSERT_TRUE(up.ok()) << up.status().ToString();
     ASSERT_EQ(up->exit_code, 0) << up->output;
@@ -41,8 +35,7 @@ class RpoExposureTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     (void)Auri({"down"}, seconds(120));
-    std::string cmd = "rm -rf '" + home_ + "'";
-    (void)!std::system(cmd.c_str());
+    stack_.Remove();
   }
 
   // Archiving works again after a test that broke it, whatever the test's outcome.
@@ -55,7 +48,7 @@ class RpoExposureTest : public ::testing::Test {
     namespace fs = std::filesystem;
     std::error_code ec;
     for (const char* repo : {"repo1", "repo2"}) {
-      fs::path stanza = fs::path(home_) / "backups" / repo / "archive" / "auri";
+      fs::path stanza = fs::path(stack_.home) / "backups" / repo / "archive" / "auri";
       for (const auto& archive_id : fs::directory_iterator(stanza, ec)) {
         if (!archive_id.is_directory(ec)) continue;
         for (const auto& dir : fs::directory_iterator(archive_id.path(), ec)) {
@@ -66,24 +59,14 @@ class RpoExposureTest : public ::testing::Test {
   }
 
   static Result<CommandResult> Auri(std::vector<std::string> args, milliseconds timeout) {
-    std::vector<std::string> argv = {testing::AuriBinary()};
-    for (const std::string& s :
-         {"general.home=" + home_, "api.port=" + std::to_string(api_port_),
-          "postgres.port=" + std::to_string(pg_port_), "redis.port=" + std::to_string(redis_port_),
-          "processor.metrics_port=" + std::to_string(processor_port_),
-          "delivery.metrics_port=" + std::to_string(workers_port_),
-          "dr_agent.metrics_port=" + std::to_string(agent_port_),
-          std::string("backup.full_schedule=off"), std::string("backup.incr_schedule=off"),
-          std::string("backup.archive_timeout_seconds=60")}) {
-      argv.push_back("--set");
-      argv.push_back(s);
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, "", timeout);
+    return RunCommand(stack_.Argv({"backup.full_schedule=off", "backup.incr_schedule=off",
+                                   "backup.archive_timeout_seconds=60"},
+                                  args),
+                      "", timeout);
   }
 
   static std::string AdminDsn() {
-    return "host=127.0.0.1 port=" + std::to_string(pg_port_) +
+    return "host=127.0.0.1 port=" + std::to_string(stack_.pg_port) +
            " user=postgres dbname=postgres connect_timeout=5";
   }
   static Status Sql(const std::string& sql) { return ExecuteAdminSql(AdminDsn(), sql); }
@@ -116,9 +99,7 @@ class RpoExposureTest : public ::testing::Test {
     }
   }
 
-  static inline std::string home_;
-  static inline int api_port_ = 0, pg_port_ = 0, redis_port_ = 0, processor_port_ = 0,
-                    workers_port_ = 0, agent_port_ = 0;
+  static inline testing::StackHome stack_;
 };
 
 TEST_F(RpoExposureTest, FirstCommitAfterAQuietPeriodIsExposedForItsAgeNotTheQuietTime) {
