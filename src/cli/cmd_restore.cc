@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -96,6 +97,22 @@ Result<std::string> InstanceArchiveCommand(const Config& c, const Config& next,
     if (::geteuid() == 0) RETURN_IF_ERROR(ChownRecursive(dir, c.postgres.run_as));
   }
   return dr::ArchiveCommandFor(archiving);
+}
+
+// Whether an instance's newest timeline was kept for the repositories: its history file has an
+// archive status (.ready, or .done once archived), which PostgreSQL writes at the promotion only
+// when archive_mode is on. Restores without --switch run with archive_mode=off, so theirs has
+// none. Works whether the server runs or not.
+bool TimelineKeptForArchiving(const std::string& data_dir) {
+  std::error_code ec;
+  std::string newest;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir + "/pg_wal", ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() == 16 && n.substr(8) == ".history" && n > newest) newest = n;
+  }
+  if (newest.empty()) return false;
+  const std::string status = data_dir + "/pg_wal/archive_status/" + newest;
+  return PathExists(status + ".ready") || PathExists(status + ".done");
 }
 
 }  // namespace
@@ -188,20 +205,17 @@ int RunInstanceSwitch(const CliContext& ctx, const std::string& name) {
   const bool recorded = c.postgres.active_instance == name;
   const bool running = ReadyPostmasterPid(instance.data_dir) > 0;
   Config next = ConfigOnInstance(c, name, root, instance.data_dir, instance.port);
-  if (running) {
-    // Restored without --switch, the server runs with archive_mode=off: the WAL of its new
+  if (!recorded && !TimelineKeptForArchiving(instance.data_dir)) {
+    // Restored without --switch, the server ran with archive_mode=off: the WAL of its new
     // timeline (and the timeline's history file) was never kept for archiving, so the
     // repositories could never hold it — and a later restore could even pick the same timeline
     // number. Only instances restored for a switch may become the stack's database.
-    auto mode = QueryAdminSql(next.AdminDsn(), "SHOW archive_mode");
-    if (mode.ok() && !mode->empty() && (*mode)[0][0] == "off") {
-      return FailCommand(
-          ctx, FailedPrecondition(
-                   "refusing to switch to '" + name +
-                       "': it was restored without --switch, so its timeline's WAL was not "
-                       "kept for the repositories (archive_mode=off)",
-                   "restore again for a switch: auri restore --as NAME <target> --switch"));
-    }
+    return FailCommand(
+        ctx, FailedPrecondition("refusing to switch to '" + name +
+                                    "': it was restored without --switch, so its timeline's WAL "
+                                    "was not kept for the repositories (archive_mode=off)",
+                                "restore again for a switch: auri restore --as NAME <target> "
+                                "--switch"));
   }
   int code = kExitOk;
   if (!recorded && running) {

@@ -435,6 +435,16 @@ TEST_F(RestoreSwitchTest, InstanceSwitchFinishesAnInterruptedSwitch) {
   EXPECT_EQ(refused->exit_code, 4) << refused->output;
   EXPECT_NE(refused->output.find("restored without --switch"), std::string::npos)
       << refused->output;
+  // Also when its server is not running (the supervisor would start it with archiving on, but
+  // the timeline's start was never kept).
+  auto stop = RunCommand({"/usr/lib/postgresql/15/bin/pg_ctl", "stop", "-D",
+                          stack_.home + "/instances/third/data", "-m", "fast", "-w", "-t", "60"},
+                         "postgres", seconds(70));
+  ASSERT_TRUE(stop.ok());
+  ASSERT_EQ(stop->exit_code, 0) << stop->output;
+  auto refused_stopped = Auri({"instance", "switch", "third"}, seconds(60));
+  ASSERT_TRUE(refused_stopped.ok());
+  EXPECT_EQ(refused_stopped->exit_code, 4) << refused_stopped->output;
   EXPECT_EQ(Component("postgres").port, port);
   auto unknown = Auri({"instance", "switch", "no-such-instance"}, seconds(30));
   ASSERT_TRUE(unknown.ok());
