@@ -14,6 +14,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "cli/backup_wiring.h"
 #include "cli/context.h"
 #include "cli/exit_codes.h"
 #include "cli/role_runtime.h"
@@ -45,31 +46,19 @@ std::string JoinDrills() {
   return out;
 }
 
-int Fail(const CliContext& ctx, const Status& s) {
-  if (ctx.json) {
-    std::printf("%s\n", json({{"ok", false},
-                              {"error", s.message()},
-                              {"hint", s.hint()},
-                              {"code", std::string(StatusCodeName(s.code()))}})
-                            .dump(2)
-                            .c_str());
-  }
-  return ReportFailure(s);
-}
-
 int RunReport(const CliContext& ctx, const DrillCommandOptions& options) {
   const std::string repo = ctx.config.BackupRepoPaths().front();
   int skipped = 0;
   auto records = dr::ReadDrillLog(repo, &skipped);
-  if (!records.ok()) return Fail(ctx, records.status());
+  if (!records.ok()) return FailCommand(ctx, records.status());
   std::vector<std::string> written;
   if (!options.write_dir.empty()) {
     Status s = MakeDirectories(options.write_dir, 0755);
-    if (!s.ok()) return Fail(ctx, s);
+    if (!s.ok()) return FailCommand(ctx, s);
     for (const auto& r : *records) {
       std::string path = options.write_dir + "/" + dr::DrillPageFileName(r);
       s = WriteFileAtomically(path, dr::RenderDrillPage(r), 0644);
-      if (!s.ok()) return Fail(ctx, s);
+      if (!s.ok()) return FailCommand(ctx, s);
       written.push_back(path);
     }
   }
@@ -107,24 +96,26 @@ int RunDrillCommand(const CliContext& ctx, const DrillCommandOptions& options) {
   const Config& c = ctx.config;
   if (options.name == "report") return RunReport(ctx, options);
   if (!options.write_dir.empty()) {
-    return Fail(ctx, InvalidArgument("--write belongs to `auri drill report`"));
+    return FailCommand(ctx, InvalidArgument("--write belongs to `auri drill report`"));
   }
   bool known = false;
   for (const auto& d : dr::KnownDrills()) known = known || d == options.name;
   if (!known) {
-    return Fail(ctx, InvalidArgument("unknown drill '" + options.name + "'",
-                                     "drills: " + JoinDrills() + "; or `auri drill report`"));
+    return FailCommand(ctx,
+                       InvalidArgument("unknown drill '" + options.name + "'",
+                                       "drills: " + JoinDrills() + "; or `auri drill report`"));
   }
   if (options.target_running && options.name != "snapshot-restore") {
-    return Fail(ctx, FailedPrecondition(
-                         "refusing --target-running: drill '" + options.name +
-                             "' destroys its deployment's data and is only run on a throwaway "
-                             "deployment",
-                         "run `auri drill " + options.name +
-                             "` without --target-running: it builds its own deployment"));
+    return FailCommand(
+        ctx,
+        FailedPrecondition("refusing --target-running: drill '" + options.name +
+                               "' destroys its deployment's data and is only run on a throwaway "
+                               "deployment",
+                           "run `auri drill " + options.name +
+                               "` without --target-running: it builds its own deployment"));
   }
   if (options.users < 1 || options.events < 0 || options.ballast_mb < 0) {
-    return Fail(ctx, InvalidArgument("--users must be ≥ 1, --events and --ballast-mb ≥ 0"));
+    return FailCommand(ctx, InvalidArgument("--users must be ≥ 1, --events and --ballast-mb ≥ 0"));
   }
 
   dr::DrillOptions o;
