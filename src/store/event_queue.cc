@@ -61,12 +61,14 @@ constexpr const char* kWriteBreakersSql =
     "FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::bigint[], $5::bigint[], "
     "$6::integer[]) AS u(id, st, fc, lf, oa, hc) WHERE t.id = u.id";
 
+// The job's id is set by the action_jobs_set_id trigger from (action_id, event_id) (migration
+// 0007), so a job that already exists for the pair is a primary-key conflict and is skipped.
 constexpr const char* kInsertJobsSql =
     "INSERT INTO action_jobs (trigger_id, action_id, event_id, action_type, priority, config, "
     "event_data) "
     "SELECT t, a, e, ty, p, c, d FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], "
     "$5::integer[], $6::jsonb[], $7::jsonb[]) AS u(t, a, e, ty, p, c, d) "
-    "ON CONFLICT (event_id, action_id) DO NOTHING RETURNING 1";
+    "ON CONFLICT (id) DO NOTHING RETURNING 1";
 
 constexpr const char* kDeleteQueueSql = "DELETE FROM event_queue WHERE event_id = ANY($1::text[])";
 

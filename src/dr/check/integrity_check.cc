@@ -188,6 +188,11 @@ CheckResult CheckInvariants(const std::string& dsn) {
       {"action_results whose trigger is not their job's",
        "SELECT count(*) FROM action_results r JOIN action_jobs j ON j.id = r.job_id WHERE "
        "r.trigger_id <> j.trigger_id"},
+      // action_jobs.action_id has no foreign key since 0007 (a trigger clears it when the
+      // action is deleted): a job may name no action, but never one that does not exist.
+      {"action_jobs whose action is missing",
+       "SELECT count(*) FROM action_jobs j WHERE j.action_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
+       "FROM trigger_actions a WHERE a.id = j.action_id)"},
       {"events missing from event_ids",
        "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_ids i WHERE i.id = "
        "e.id)"},

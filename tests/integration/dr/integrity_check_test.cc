@@ -60,5 +60,41 @@ TEST(IntegrityCheckTest, ResultWhoseTriggerIsNotItsJobsFailsTheInvariants) {
   EXPECT_NE(detail.find(name + ": 1"), std::string::npos) << detail;
 }
 
+TEST(IntegrityCheckTest, JobNamingAMissingActionFailsTheInvariants) {
+  // action_jobs.action_id has no foreign key since migration 0007; deleting an action clears it
+  // (a trigger does), and the invariant catches a job that names an action that is not there.
+  std::string dsn = CreateMigratedDatabase();
+  std::string org = testing::CreateOrganizationWithOwner(dsn);
+  pqxx::connection conn(dsn);
+  pqxx::work tx(conn);
+  std::string t = tx.exec1("INSERT INTO triggers (organization_id, name, registry) VALUES ('" +
+                           org + "', 'one', 'reputation') RETURNING id")[0]
+                      .as<std::string>();
+  std::string a =
+      tx.exec1("INSERT INTO trigger_actions (trigger_id, action_type, config) VALUES ('" + t +
+               "', 'webhook', '{\"url\": \"http://127.0.0.1:9/\"}') RETURNING id")[0]
+          .as<std::string>();
+  tx.exec0(
+      "INSERT INTO action_jobs (trigger_id, action_id, event_id, action_type, config, "
+      "event_data) VALUES ('" +
+      t + "', '" + a + "', 'ev-1', 'webhook', '{}', '{}')");
+  tx.commit();
+  const std::string name = "action_jobs whose action is missing";
+  EXPECT_EQ(InvariantsDetail(dsn).find(name), std::string::npos) << InvariantsDetail(dsn);
+
+  // Deleting the action the supported way clears the reference: still consistent.
+  pqxx::work del(conn);
+  del.exec0("DELETE FROM trigger_actions WHERE id = '" + a + "'");
+  del.commit();
+  EXPECT_EQ(InvariantsDetail(dsn).find(name), std::string::npos) << InvariantsDetail(dsn);
+
+  pqxx::work tamper(conn);
+  tamper.exec0("UPDATE action_jobs SET action_id = '" + a + "'");
+  tamper.commit();
+  std::string detail = InvariantsDetail(dsn);
+  EXPECT_EQ(detail.rfind("FAILED: ", 0), 0u) << detail;
+  EXPECT_NE(detail.find(name + ": 1"), std::string::npos) << detail;
+}
+
 }  // namespace
 }  // namespace auri

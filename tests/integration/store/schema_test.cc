@@ -249,6 +249,46 @@ TEST_F(SchemaTriggerRowsTest, DeletingAnActionKeepsItsJobsButDeletingTheTriggerR
   EXPECT_EQ(QueryValue(dsn_, "SELECT count(*) FROM action_jobs"), "0");
 }
 
+TEST_F(SchemaTriggerRowsTest, AJobsIdIsDerivedFromItsActionAndEvent) {
+  // Migration 0007: the id (the Idempotency-Key) is a UUIDv8 of (action, event), whatever the
+  // inserter asked for, so the same event evaluated again, or ingested again after a restore,
+  // gets the same key.
+  ExecSql(dsn_,
+          "INSERT INTO action_jobs (id, trigger_id, action_id, event_id, action_type, config, "
+          "event_data) VALUES ('00000000-0000-0000-0000-00000000dead', "
+          "'00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-0000000000c1', 'e2', "
+          "'webhook', '{}', '{}')");
+  std::string id = QueryValue(dsn_, "SELECT id FROM action_jobs WHERE event_id = 'e2'");
+  EXPECT_EQ(id,
+            QueryValue(dsn_, "SELECT auri_job_id('00000000-0000-0000-0000-0000000000c1', 'e2')"));
+  EXPECT_NE(id, "00000000-0000-0000-0000-00000000dead");
+  EXPECT_EQ(id.substr(14, 1), "8") << id;                                          // version 8
+  EXPECT_NE(std::string("89ab").find(id.substr(19, 1)), std::string::npos) << id;  // variant
+  EXPECT_NE(id, QueryValue(dsn_, "SELECT id FROM action_jobs WHERE event_id = 'e1'"));
+  // A job without an action (inserted by hand) keeps a random id.
+  ExecSql(dsn_,
+          "INSERT INTO action_jobs (trigger_id, event_id, action_type, config, event_data) "
+          "VALUES ('00000000-0000-0000-0000-0000000000f1', 'e3', 'webhook', '{}', '{}'), "
+          "('00000000-0000-0000-0000-0000000000f1', 'e3', 'webhook', '{}', '{}')");
+  EXPECT_EQ(QueryValue(dsn_, "SELECT count(DISTINCT id) FROM action_jobs WHERE event_id = 'e3'"),
+            "2");
+}
+
+TEST_F(SchemaTriggerRowsTest, DeletingAnActionOfATriggerWithOtherActionsKeepsTheirReferences) {
+  ExecSql(dsn_,
+          "INSERT INTO trigger_actions (id, trigger_id, action_type, config) VALUES "
+          "('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000f1', "
+          "'webhook', '{\"url\": \"http://127.0.0.1:9/\"}');"
+          "INSERT INTO action_jobs (trigger_id, action_id, event_id, action_type, config, "
+          "event_data) VALUES ('00000000-0000-0000-0000-0000000000f1', "
+          "'00000000-0000-0000-0000-0000000000c2', 'e1', 'webhook', '{}', '{}')");
+  ExecSql(dsn_, "DELETE FROM trigger_actions WHERE id = '00000000-0000-0000-0000-0000000000c1'");
+  EXPECT_EQ(QueryValue(dsn_,
+                       "SELECT string_agg(coalesce(action_id::text, 'null'), ',' ORDER BY "
+                       "action_id NULLS FIRST) FROM action_jobs"),
+            "null,00000000-0000-0000-0000-0000000000c2");
+}
+
 TEST_F(SchemaTriggerRowsTest, AnEventCannotCreateTwoJobsForOneAction) {
   EXPECT_THROW(ExecSql(dsn_,
                        "INSERT INTO action_jobs (trigger_id, action_id, event_id, action_type, "
