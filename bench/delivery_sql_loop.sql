@@ -1,8 +1,7 @@
 -- The action-workers' claim (as ClaimDueJobs) and finish (as FinishJobs, all outcomes successful)
 -- for pgbench -M prepared, run by bench/delivery_sql.sh; :b is the batch size.
-WITH due AS (SELECT id FROM action_jobs WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY priority, created_at LIMIT :b FOR UPDATE SKIP LOCKED),
-c AS (UPDATE action_jobs j SET status = 'running', lease_owner = 'w', lease_expires_at = now() + make_interval(secs => 60), updated_at = now()
-  FROM due WHERE j.id = due.id
+WITH c AS (UPDATE action_jobs j SET status = 'running', lease_owner = 'w', lease_expires_at = now() + make_interval(secs => 60), updated_at = now()
+  WHERE j.id = ANY (ARRAY(SELECT id FROM action_jobs WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY priority, created_at LIMIT :b FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.trigger_id, j.event_id, j.action_type, j.config::text, j.event_data::text,
   (SELECT t.name FROM triggers t WHERE t.id = j.trigger_id), j.attempts, j.max_attempts, (extract(epoch FROM j.created_at) * 1000)::bigint)
 SELECT array_agg(id)::text AS ids, count(*) AS n, length(string_agg(event_data || config, '')) AS sz FROM c

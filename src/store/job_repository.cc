@@ -78,18 +78,21 @@ Result<std::vector<ClaimedJob>> ClaimDueJobs(ConnectionPool& pool, const std::st
   if (limit <= 0) return std::vector<ClaimedJob>{};
   // The inner SELECT walks action_jobs_claim_idx in (priority, created_at) order and skips rows
   // another worker has locked, so concurrent claimers never wait on each other nor double-claim.
+  // The claimed ids go to the UPDATE as an array (`id = ANY (ARRAY(...))`), which is always a
+  // primary-key lookup: written as `UPDATE ... FROM due WHERE j.id = due.id`, the generic plan
+  // (a prepared statement's plan after five runs, not knowing $1) hashed a sequential scan of
+  // every job kept, so each claim cost time proportional to 30 days of jobs.
   // The trigger's name is looked up per claimed row (primary key), not joined: a join made the
   // planner hash every trigger on each claim. The workers' statements set updated_at themselves,
   // which spares the row trigger's PL/pgSQL call (migration 0006).
   static constexpr const char* kSql =
-      "WITH due AS ("
+      "UPDATE action_jobs j SET status = 'running', lease_owner = $2,"
+      "  lease_expires_at = now() + make_interval(secs => $3), updated_at = now() "
+      "WHERE j.id = ANY (ARRAY("
       "  SELECT id FROM action_jobs"
       "  WHERE status = 'pending' AND next_attempt_at <= now()"
       "  ORDER BY priority, created_at"
-      "  LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "UPDATE action_jobs j SET status = 'running', lease_owner = $2,"
-      "  lease_expires_at = now() + make_interval(secs => $3), updated_at = now() "
-      "FROM due WHERE j.id = due.id "
+      "  LIMIT $1 FOR UPDATE SKIP LOCKED)) "
       "RETURNING j.id, j.trigger_id, j.event_id, j.action_type, j.config::text,"
       "  j.event_data::text, (SELECT t.name FROM triggers t WHERE t.id = j.trigger_id),"
       "  j.attempts, j.max_attempts,"
