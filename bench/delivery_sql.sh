@@ -2,7 +2,7 @@
 # PostgreSQL-only cost of the action-workers' claim + finish statements per job (an A/B tool for schema
 # changes; numbers in docs/benchmarks.md, issue 5): `auri up` with the workers stopped, N pending
 # webhook jobs, then pgbench runs bench/delivery_sql_loop.sql (claim B, finish B with result rows;
-# the statements of src/store/job_repository.cc, asynchronous commit like the workers) on C clients.
+# the statements of src/store/job_repository.cc, planned on every call (-M extended) and with asynchronous commit like the workers) on C clients.
 # Usage: bench/delivery_sql.sh [SQL_FILE run before the jobs are inserted]; env N (50000), B (200), C (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ export PGOPTIONS="-c synchronous_commit=off"
 PG_PID=$(head -1 "$(find "$HOME_DIR/postgres" -maxdepth 2 -name postmaster.pid | head -1)")
 lsn0=$("${PSQL[@]}" -tA -c "SELECT pg_current_wal_lsn()")
 c0=$(cpu_ticks $(process_tree "$PG_PID")); t0=$(date +%s%N)
-pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U postgres -c ${C:-2} -j 2 -t $(( N / B / ${C:-2} )) -D b=$B -f "$SCRIPT" auri 2>&1 | grep -E "tps|latency average|failed|aborted|error" || true
+pgbench -n -M extended -h 127.0.0.1 -p "$PG_PORT" -U postgres -c ${C:-2} -j 2 -t $(( N / B / ${C:-2} )) -D b=$B -f "$SCRIPT" auri 2>&1 | grep -E "tps|latency average|failed|aborted|error" || true
 c1=$(cpu_ticks $(process_tree "$PG_PID")); t1=$(date +%s%N)
 wal=$("${PSQL[@]}" -tA -c "SELECT pg_current_wal_lsn() - '$lsn0'::pg_lsn")
 "${PSQL[@]}" -c "VACUUM action_jobs, action_results"

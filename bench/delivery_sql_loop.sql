@@ -1,5 +1,5 @@
 -- The action-workers' claim (as ClaimDueJobs) and finish (as FinishJobs, all outcomes successful)
--- for pgbench -M prepared, run by bench/delivery_sql.sh; :b is the batch size.
+-- for pgbench -M extended, run by bench/delivery_sql.sh; :b is the batch size.
 WITH c AS (UPDATE action_jobs j SET status = 'running', lease_owner = 'w', lease_expires_at = now() + make_interval(secs => 60), updated_at = now()
   WHERE j.id = ANY (ARRAY(SELECT id FROM action_jobs WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY priority, created_at LIMIT :b FOR UPDATE SKIP LOCKED))
   RETURNING j.id, j.trigger_id, j.event_id, j.action_type, j.config::text, j.event_data::text,
