@@ -80,11 +80,15 @@ struct Worker::State {
   std::vector<Completion> outbox;
   bool notified = false;  // a NOTIFY action_job arrived since the claim thread looked
   bool stopping = false;  // the HTTP loop is done: claim no more, write what is left
-  // Jobs this worker claimed whose outcome is not written yet (prepared, waiting, in flight, or
-  // in the outbox). Claims keep it at most MaxLeased(), so a worker never holds more leases than
-  // it can work on: if outcome writes fall behind, claiming waits for them (without the bound
-  // leases piled up until they expired and the jobs were delivered twice).
-  std::atomic<int> leased{0};
+  // The jobs this worker holds leases on, in two stages. `unsent`: claimed and not yet finished
+  // over HTTP (being prepared, waiting, in flight); `unrecorded`: finished, outcome not yet
+  // written (outbox, being written). Claims keep each at most MaxStage(), so a worker never holds
+  // more leases than it can work on: if outcome writes fall behind, claiming waits for them
+  // (without a bound, leases piled up until they expired and the jobs were delivered twice).
+  // Two bounds rather than one over both stages: with one, a batch of outcomes being written
+  // kept the claim thread from refilling the HTTP loop, which then ran dry (bench/e2e.sh).
+  std::atomic<int> unsent{0};
+  std::atomic<int> unrecorded{0};
 
   // HTTP loop only.
   std::deque<Ready> waiting;
@@ -334,21 +338,25 @@ struct Worker::State {
 
   // Up to `concurrency` requests in flight plus as many again being prepared or recorded, so
   // the HTTP loop does not idle while a batch of outcomes is written.
-  int MaxLeased() const { return 2 * options.concurrency; }
+  int MaxStage() const { return 2 * options.concurrency; }
 
-  // Moves `items` to the outbox and wakes the record thread.
+  // Moves `items` to the outbox, wakes the record thread, and the claim thread (room to send).
   void ToRecorder(std::vector<Completion>& items) {
     if (items.empty()) return;
+    auto n = static_cast<int>(items.size());
     {
       std::lock_guard<std::mutex> lock(mu);
       for (Completion& c : items) outbox.push_back(std::move(c));
+      unrecorded += n;
+      unsent -= n;
     }
     items.clear();
     record_wakeup.notify_one();
+    claim_wakeup.notify_one();
   }
 
-  // The claim thread: claims and prepares jobs while fewer than `concurrency` are leased (woken
-  // by NOTIFY, by the record thread when outcomes are written, or every poll_interval), reclaims
+  // The claim thread: claims and prepares jobs while both stages have room (woken by NOTIFY, when
+  // requests finish or outcomes are written, or every poll_interval), reclaims
   // expired leases and purges old jobs. Returns when `stop` or `stopping` is set.
   void ClaimLoop(const std::atomic<bool>& stop) {
     const Logger& log = *deps.logger;
@@ -363,7 +371,9 @@ struct Worker::State {
       int room = 0;
       {
         std::unique_lock<std::mutex> lock(mu);
-        auto room_now = [&] { return MaxLeased() - leased.load(); };
+        auto room_now = [&] {
+          return unrecorded.load() >= MaxStage() ? 0 : MaxStage() - unsent.load();
+        };
         auto deadline = std::min(next_reclaim, steady_clock::now() + milliseconds(100));
         if (room_now() > 0) deadline = std::min(deadline, claim_wanted ? now : next_claim);
         claim_wakeup.wait_until(lock, deadline, [&] {
@@ -398,7 +408,7 @@ struct Worker::State {
         next_claim = now + opt.poll_interval;
         continue;
       }
-      leased += static_cast<int>(jobs->size());
+      unsent += static_cast<int>(jobs->size());
       // A full batch means more are probably due: claim again as soon as there is room.
       claim_wanted = static_cast<int>(jobs->size()) == limit;
       next_claim = now + opt.poll_interval;
@@ -436,7 +446,7 @@ struct Worker::State {
       for (Completion& c : done) Complete(rec, c.job, c.outcome, c.duration);
       Flush(rec);
       if (!done.empty()) {
-        leased -= static_cast<int>(done.size());
+        unrecorded -= static_cast<int>(done.size());
         claim_wakeup.notify_one();
       }
       if (finishing && done.empty()) return;
