@@ -347,21 +347,15 @@ struct Worker::State {
   // the HTTP loop does not idle while a batch of outcomes is written.
   int MaxLeased() const { return 2 * options.concurrency; }
 
-  // Moves `items` to the outbox and wakes a record thread when one can act: the outbox was empty
-  // (a record thread may be waiting for the first outcome) or holds a full batch. In between, a
-  // record thread lingers for the batch to fill (RecordLoop); waking it on every hand-over only
-  // made it sleep again (a futex wake-up and two context switches per HTTP loop iteration).
+  // Moves `items` to the outbox and wakes the record thread.
   void ToRecorder(std::vector<Completion>& items) {
     if (items.empty()) return;
-    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu);
-      wake = outbox.empty();
       for (Completion& c : items) outbox.push_back(std::move(c));
-      wake = wake || outbox.size() >= kRecordBatch;
     }
     items.clear();
-    if (wake) record_wakeup.notify_one();
+    record_wakeup.notify_one();
   }
 
   // The claim thread: claims and prepares jobs while fewer than `concurrency` are leased (woken
