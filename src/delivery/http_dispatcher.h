@@ -37,8 +37,6 @@ struct HttpResult {
 constexpr size_t kMaxResponseBytes = 64 * 1024;
 // Idle keep-alive connections kept for reuse (all destinations together).
 constexpr long kMaxIdleConnections = 512;
-// Finished curl handles kept for the next requests (a handle keeps its buffers across requests).
-constexpr size_t kMaxIdleHandles = 256;
 
 class HttpDispatcher {
  public:
