@@ -383,4 +383,31 @@ Status ValidateActionConfig(std::string_view action_type, std::string_view confi
   return ParseTelegramConfig(config_json, errors).status();
 }
 
+void ActionConfigCache::MakeRoom(size_t bytes) {
+  if (bytes_ + bytes <= kMaxBytes) return;
+  webhook_.clear();
+  telegram_.clear();
+  bytes_ = 0;
+}
+
+const Result<WebhookConfig>& ActionConfigCache::Webhook(std::string_view config_json) {
+  if (auto it = webhook_.find(config_json); it != webhook_.end()) return it->second;
+  MakeRoom(config_json.size());
+  bytes_ += config_json.size();
+  return webhook_
+      .emplace(std::string(config_json),
+               ParseWebhookConfig(config_json, nullptr, UnknownPlaceholders::kRenderEmpty))
+      .first->second;
+}
+
+const Result<TelegramConfig>& ActionConfigCache::Telegram(std::string_view config_json) {
+  if (auto it = telegram_.find(config_json); it != telegram_.end()) return it->second;
+  MakeRoom(config_json.size());
+  bytes_ += config_json.size();
+  return telegram_
+      .emplace(std::string(config_json),
+               ParseTelegramConfig(config_json, nullptr, UnknownPlaceholders::kRenderEmpty))
+      .first->second;
+}
+
 }  // namespace auri::delivery

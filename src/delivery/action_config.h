@@ -22,6 +22,7 @@
 //     "config.body" and "config.expected_status_codes[<i>]"; the API prefixes them.
 //
 // Thread-safety: reentrant functions over values.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,5 +82,29 @@ Result<TelegramConfig> ParseTelegramConfig(
 // "action_type"), then the config of that type.
 Status ValidateActionConfig(std::string_view action_type, std::string_view config_json,
                             pipeline::FieldErrors* errors = nullptr);
+
+// The workers' parsed configs, by config text: every job of an action carries the same config
+// snapshot, so each distinct text is parsed (ParseWebhookConfig / ParseTelegramConfig with
+// UnknownPlaceholders::kRenderEmpty) once instead of once per job. Failures are kept too (the
+// parse is a pure function of the text). Bounded: when the texts held would pass kMaxBytes, the
+// cache is emptied and fills again (configs are at most 16 KiB each as saved by the API).
+// Not thread-safe: one owner (the worker's claim thread).
+class ActionConfigCache {
+ public:
+  static constexpr size_t kMaxBytes = 4 * 1024 * 1024;
+
+  // The parse of `config_json`. The reference is valid until the next call.
+  const Result<WebhookConfig>& Webhook(std::string_view config_json);
+  const Result<TelegramConfig>& Telegram(std::string_view config_json);
+
+  size_t size() const { return webhook_.size() + telegram_.size(); }
+
+ private:
+  void MakeRoom(size_t bytes);
+
+  std::map<std::string, Result<WebhookConfig>, std::less<>> webhook_;
+  std::map<std::string, Result<TelegramConfig>, std::less<>> telegram_;
+  size_t bytes_ = 0;  // key bytes held, both maps
+};
 
 }  // namespace auri::delivery

@@ -2,21 +2,38 @@
 
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace auri::delivery {
 
 using nlohmann::json;
 
-Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_view trigger_id,
-                                       std::string_view trigger_name) {
-  json event = json::parse(event_json, nullptr, /*allow_exceptions=*/false);
-  if (!event.is_object()) return InvalidArgument("event snapshot is not a JSON object");
+namespace {
+
+// The values of the parsed event object `event` (see ValuesFromEvent). With `take_strings`, string
+// members are moved out of `event` instead of copied (the caller is done with it).
+TemplateValues ValuesFromObject(json& event, std::string_view trigger_id,
+                                std::string_view trigger_name, bool take_strings) {
   TemplateValues values;
+  // Read before the strings are moved out.
+  std::optional<std::string> event_id;
+  if (auto id = event.find("id"); id != event.end() && id->is_string()) {
+    event_id = id->get<std::string>();
+  }
+  std::optional<int64_t> timestamp;
+  if (auto ts = event.find("timestamp"); ts != event.end() && ts->is_number_integer()) {
+    timestamp = ts->get<int64_t>();
+  }
+  // The object's members are in key order, the same order as `values`: append at the end.
   for (auto it = event.begin(); it != event.end(); ++it) {
-    const json& v = it.value();
+    json& v = it.value();
     TemplateValue tv;
     if (v.is_string()) {
-      tv.text = v.get<std::string>();
+      if (take_strings) {
+        tv.text = std::move(v.get_ref<std::string&>());
+      } else {
+        tv.text = v.get<std::string>();
+      }
     } else if (v.is_number()) {
       tv.text = v.dump();
       tv.is_number = true;
@@ -27,24 +44,41 @@ Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_
     } else {
       tv.text = v.dump();
     }
-    values[it.key()] = std::move(tv);
+    values.emplace_hint(values.end(), it.key(), std::move(tv));
   }
-  if (auto id = event.find("id");
-      id != event.end() && id->is_string() && !values.count("event_id")) {
-    values["event_id"] = {id->get<std::string>(), false};
-  }
-  if (auto ts = event.find("timestamp"); ts != event.end() && ts->is_number_integer()) {
-    std::time_t t = ts->get<int64_t>();
+  if (event_id && !values.count("event_id")) values["event_id"] = {std::move(*event_id), false};
+  if (timestamp) {
+    std::time_t t = *timestamp;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    values["timestamp_unix"] = {std::to_string(ts->get<int64_t>()), true};
+    values["timestamp_unix"] = {std::to_string(*timestamp), true};
     values["timestamp"] = {buf, false};
   }
   values["trigger_id"] = {std::string(trigger_id), false};
   values["trigger_name"] = {std::string(trigger_name), false};
   return values;
+}
+
+}  // namespace
+
+Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_view trigger_id,
+                                       std::string_view trigger_name) {
+  return ValuesFromEvent(event_json, trigger_id, trigger_name, nullptr);
+}
+
+Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_view trigger_id,
+                                       std::string_view trigger_name, std::string* default_body) {
+  json event = json::parse(event_json, nullptr, /*allow_exceptions=*/false);
+  if (!event.is_object()) return InvalidArgument("event snapshot is not a JSON object");
+  if (default_body == nullptr) return ValuesFromObject(event, trigger_id, trigger_name, false);
+  // The default body (as RenderJsonBody("", ...) builds it): the event plus the trigger. Its
+  // trigger members are the same as the values' trigger_id and trigger_name, which overwrite them.
+  event["trigger_id"] = trigger_id;
+  event["trigger_name"] = trigger_name;
+  *default_body = event.dump();
+  return ValuesFromObject(event, trigger_id, trigger_name, true);
 }
 
 namespace {

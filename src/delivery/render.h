@@ -27,6 +27,11 @@ using TemplateValues = std::map<std::string, TemplateValue, std::less<>>;
 // trigger_id and trigger_name. Errors: kInvalidArgument when event_json is not a JSON object.
 Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_view trigger_id,
                                        std::string_view trigger_name);
+// The same, and the default webhook body (what RenderJsonBody("", event_json, values) returns) in
+// `*default_body`, from one parse of `event_json`: the workers' path, where the snapshot would
+// otherwise be parsed once for the values and again for the body.
+Result<TemplateValues> ValuesFromEvent(std::string_view event_json, std::string_view trigger_id,
+                                       std::string_view trigger_name, std::string* default_body);
 
 // Renders the template `text` with `values`, each value escaped with `escape`; a missing or
 // unknown name renders empty. Errors (kInvalidArgument): those of ParseTemplate (too long,

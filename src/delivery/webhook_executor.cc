@@ -24,7 +24,11 @@ Result<HttpRequest> BuildWebhookRequest(const WebhookConfig& config, const Webho
   ASSIGN_OR_RETURN(ParsedUrl parsed, ParseHttpUrl(r.url));
   r.host = parsed.host;
   r.port = parsed.port;
-  ASSIGN_OR_RETURN(r.body, RenderJsonBody(config.body_json.value_or(""), ctx.event_json, values));
+  if (!config.body_json && ctx.default_body != nullptr) {
+    r.body = *ctx.default_body;
+  } else {
+    ASSIGN_OR_RETURN(r.body, RenderJsonBody(config.body_json.value_or(""), ctx.event_json, values));
+  }
   r.total_timeout = std::chrono::seconds(config.timeout_seconds);
   // The config parser refused header names Auri sets below, so none is sent twice.
   for (const auto& [name, value_template] : config.headers) {

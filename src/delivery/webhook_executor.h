@@ -19,7 +19,10 @@ struct WebhookContext {
   std::string job_id;  // Idempotency-Key and webhook-id
   std::string event_id;
   std::string trigger_id;
-  std::string event_json;
+  std::string event_json;  // for the default body, when default_body is null
+  // The default body already built (ValuesFromEvent with a default_body): event_json is then not
+  // read. Not owned; null: RenderJsonBody builds it from event_json.
+  const std::string* default_body = nullptr;
   const TemplateValues* values = nullptr;
   std::vector<std::string> signing_keys;  // raw HMAC keys: current first, then previous
   int64_t timestamp = 0;                  // unix seconds of this attempt

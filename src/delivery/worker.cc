@@ -95,6 +95,7 @@ struct Worker::State {
   std::vector<Completion> completed;  // filled by the dispatcher's callbacks during Poll
 
   // Claim thread only.
+  ActionConfigCache configs;  // parsed config snapshots, by text
   std::vector<Ready> prepared;
   std::vector<Completion> settled;  // jobs that ended in Prepare
 
@@ -243,15 +244,23 @@ struct Worker::State {
   // Claim thread.
   void Prepare(ClaimedJob job) {
     claimed->Inc({job.action_type});
-    auto values = ValuesFromEvent(job.event_data, job.trigger_id, job.trigger_name);
-    if (!values.ok()) return Permanent(job, values.status());
     Ready ready;
-    // The snapshot is parsed by the same parser that accepted it when the action was saved;
-    // unknown placeholder names render empty (spec: rejected when saved, not when run).
+    // The config snapshot is parsed by the same parser that accepted it when the action was
+    // saved, once per distinct text (`configs`); unknown placeholder names render empty (spec:
+    // rejected when saved, not when run).
     std::optional<ActionType> type = ParseActionType(job.action_type);
+    const Result<WebhookConfig>* webhook =
+        type == ActionType::kWebhook ? &configs.Webhook(job.config) : nullptr;
+    // One parse of the event snapshot gives the values and, when the webhook sends the default
+    // body, that body.
+    bool default_body_wanted = webhook != nullptr && webhook->ok() && !(*webhook)->body_json;
+    std::string default_body;
+    auto values = ValuesFromEvent(job.event_data, job.trigger_id, job.trigger_name,
+                                  default_body_wanted ? &default_body : nullptr);
+    if (!values.ok()) return Permanent(job, values.status());
     if (!type) return Permanent(job, InvalidArgument("unknown action type " + job.action_type));
     if (*type == ActionType::kTelegram) {
-      auto config = ParseTelegramConfig(job.config, nullptr, UnknownPlaceholders::kRenderEmpty);
+      const Result<TelegramConfig>& config = configs.Telegram(job.config);
       if (!config.ok()) return Permanent(job, config.status());
       auto token = deps.telegram_token();
       if (!token.ok()) {
@@ -264,7 +273,7 @@ struct Worker::State {
       ready.request = std::move(request).value();
       ready.telegram_chat = config->chat_id;
     } else {
-      auto config = ParseWebhookConfig(job.config, nullptr, UnknownPlaceholders::kRenderEmpty);
+      const Result<WebhookConfig>& config = *webhook;
       if (!config.ok()) return Permanent(job, config.status());
       auto keys = deps.signing_keys();
       if (!keys.ok()) return Permanent(job, keys.status());
@@ -272,7 +281,9 @@ struct Worker::State {
       ctx.job_id = job.id;
       ctx.event_id = job.event_id;
       ctx.trigger_id = job.trigger_id;
-      ctx.event_json = job.event_data;
+      // ctx.event_json stays empty: the body is the default body built above or a body template,
+      // which does not read it.
+      ctx.default_body = default_body_wanted ? &default_body : nullptr;
       ctx.values = &values.value();
       ctx.signing_keys = std::move(keys).value();
       ctx.timestamp = UnixMillisNow() / 1000;

@@ -169,5 +169,44 @@ TEST(ActionConfigTest, TelegramConfig) {
             Fields{"config.token"});
 }
 
+// The workers' cache parses like ParseWebhookConfig/ParseTelegramConfig at run time (unknown
+// placeholders render empty), keeps failures, and keeps one entry per distinct text.
+TEST(ActionConfigTest, CacheReturnsTheRunTimeParse) {
+  ActionConfigCache cache;
+  const std::string url = R"({"url":"http://x.example/{{future_name}}","timeout_seconds":7})";
+  const Result<WebhookConfig>& a = cache.Webhook(url);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->url, "http://x.example/{{future_name}}");
+  EXPECT_EQ(a->timeout_seconds, 7);
+  EXPECT_FALSE(ParseWebhookConfig(url).ok());  // saved: refused; run: renders empty
+  EXPECT_TRUE(cache.Webhook(url).ok());
+  EXPECT_EQ(cache.size(), 1u);
+  const Result<WebhookConfig>& bad = cache.Webhook(R"({"url":"ftp://x"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            ParseWebhookConfig(R"({"url":"ftp://x"})", nullptr, UnknownPlaceholders::kRenderEmpty)
+                .status()
+                .message());
+  const Result<TelegramConfig>& t =
+      cache.Telegram(R"({"chat_id":"-100","message_template":"{{score}}"})");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->chat_id, "-100");
+  EXPECT_EQ(cache.size(), 3u);
+}
+
+// The cache is bounded by the bytes of the texts it holds: past kMaxBytes it starts over.
+TEST(ActionConfigTest, CacheIsBounded) {
+  ActionConfigCache cache;
+  const std::string padding(16 * 1024, 'a');
+  size_t most = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::string config = R"({"url":"http://x.example/)" + std::to_string(i) + padding + R"("})";
+    cache.Webhook(config);
+    most = std::max(most, cache.size());
+  }
+  EXPECT_LE(most * (16 * 1024), ActionConfigCache::kMaxBytes);
+  EXPECT_GT(most, 100u);
+}
+
 }  // namespace
 }  // namespace auri::delivery

@@ -103,5 +103,35 @@ TEST(Render, OutputOverLimitIsRejected) {
   EXPECT_FALSE(RenderText("{{unclosed", v, TemplateEscape::kNone).ok());
 }
 
+// The workers' one-parse path gives exactly the values and the default body of the two-parse one,
+// also for an event that has its own trigger_id/event_id members and nested values.
+TEST(Render, OneParseGivesTheSameValuesAndDefaultBody) {
+  const char* events[] = {
+      kEvent,
+      R"({"id":"ev-2","trigger_id":"from-event","event_id":"own","nested":{"b":[1,"x"]},)"
+      R"("f":1.5,"t":true,"u":"\u00e9\/","timestamp":"not a number"})",
+      "{}",
+  };
+  for (const char* event : events) {
+    auto plain = ValuesFromEvent(event, "trig-1", "My <trigger>");
+    ASSERT_TRUE(plain.ok()) << event;
+    std::string body;
+    auto one = ValuesFromEvent(event, "trig-1", "My <trigger>", &body);
+    ASSERT_TRUE(one.ok()) << event;
+    ASSERT_EQ(one->size(), plain->size()) << event;
+    for (const auto& [name, value] : *plain) {
+      auto it = one->find(name);
+      ASSERT_NE(it, one->end()) << name;
+      EXPECT_EQ(it->second.text, value.text) << name;
+      EXPECT_EQ(it->second.is_number, value.is_number) << name;
+    }
+    auto two = RenderJsonBody("", event, *plain);
+    ASSERT_TRUE(two.ok());
+    EXPECT_EQ(body, *two) << event;
+  }
+  std::string body;
+  EXPECT_FALSE(ValuesFromEvent("[1]", "t", "n", &body).ok());
+}
+
 }  // namespace
 }  // namespace auri::delivery
