@@ -1,14 +1,19 @@
 #include "store/job_repository.h"
 
+#include <chrono>
+#include <mutex>
 #include <pqxx/pqxx>
+#include <unordered_map>
 
 #include "store/array_literal.h"
 #include "store/pg_error.h"
+#include "store/prepared.h"
 
 namespace auri {
 namespace {
 
 using store_internal::ArrayLiteral;
+using store_internal::ExecPrepared;
 using store_internal::IsConnectionLoss;
 using store_internal::StatusFromException;
 
@@ -47,19 +52,21 @@ std::string StorableText(std::string_view text) {
   return out;
 }
 
-// The workers' statements on action_jobs are NOT named prepared statements: a prepared
+// The workers' statements on action_jobs are not plain named prepared statements: a prepared
 // statement's generic plan, cached while the table was small (seconds after `auri up`, or before
 // a burst of jobs), kept scanning the whole table after it grew — bench/e2e.sh measured a claim
 // and a finish that hashed a sequential scan of every kept job, 650 us of PostgreSQL CPU per
 // delivered job instead of 140. exec_params plans each call for the table as it is (0.1-0.3 ms per
 // batch of up to 200 jobs).
 
-// Runs `body(tx)` in one transaction on a pooled connection and commits; exceptions become Status.
-template <typename T, typename Body>
-Result<T> InTransaction(ConnectionPool& pool, std::chrono::milliseconds timeout, const char* what,
-                        Body body) {
+// Runs `before(connection)` and then `body(tx)` in one transaction on a pooled connection and
+// commits; exceptions become Status.
+template <typename T, typename Before, typename Body>
+Result<T> InTransactionAfter(ConnectionPool& pool, std::chrono::milliseconds timeout,
+                             const char* what, Before before, Body body) {
   ASSIGN_OR_RETURN(PooledConnection conn, pool.Acquire(timeout));
   try {
+    before(conn.get());
     pqxx::work tx(conn.get());
     T value = body(tx);
     tx.commit();
@@ -67,6 +74,37 @@ Result<T> InTransaction(ConnectionPool& pool, std::chrono::milliseconds timeout,
   } catch (const std::exception& e) {
     if (IsConnectionLoss(e)) conn.MarkBroken();
     return StatusFromException(e, what);
+  }
+}
+
+template <typename T, typename Body>
+Result<T> InTransaction(ConnectionPool& pool, std::chrono::milliseconds timeout, const char* what,
+                        Body body) {
+  return InTransactionAfter<T>(
+      pool, timeout, what, [](pqxx::connection&) {}, body);
+}
+
+// The claim is the exception to the rule above: it runs for every few jobs at low rates and is
+// on the event → webhook path, where parsing and planning it on every call made the workers'
+// claim stage ≈ 2 ms slower under load (docs/benchmarks.md, session 5). So it is a named
+// prepared statement whose plan cannot grow old: each connection drops it every
+// kClaimPlanLifetime, and the next runs plan it again for the table as it is then (five custom
+// plans, then a generic one). A burst into a small table can leave a stale plan for at most
+// that long.
+constexpr const char* kClaimStatement = "auri_claim_due_jobs";
+constexpr std::chrono::seconds kClaimPlanLifetime{10};
+
+void DropClaimPlanWhenOld(pqxx::connection& conn) {
+  static std::mutex mu;
+  // By connection address: a new connection at a reused address at worst drops a statement it
+  // does not have (libpqxx ignores that) or keeps a fresh one a little longer.
+  static std::unordered_map<const void*, std::chrono::steady_clock::time_point> prepared_at;
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu);
+  auto [it, added] = prepared_at.try_emplace(&conn, now);
+  if (!added && now - it->second >= kClaimPlanLifetime) {
+    conn.unprepare(kClaimStatement);  // DEALLOCATE, outside any transaction
+    it->second = now;
   }
 }
 
@@ -102,9 +140,10 @@ Result<std::vector<ClaimedJob>> ClaimDueJobs(ConnectionPool& pool, const std::st
       "  j.event_data::text, (SELECT t.name FROM triggers t WHERE t.id = j.trigger_id),"
       "  j.attempts, j.max_attempts,"
       "  (extract(epoch FROM j.created_at) * 1000)::bigint";
-  return InTransaction<std::vector<ClaimedJob>>(
-      pool, timeout, "claiming action jobs", [&](pqxx::work& tx) {
-        pqxx::result rows = tx.exec_params(kSql, limit, owner, static_cast<double>(lease.count()));
+  return InTransactionAfter<std::vector<ClaimedJob>>(
+      pool, timeout, "claiming action jobs", DropClaimPlanWhenOld, [&](pqxx::work& tx) {
+        pqxx::result rows = ExecPrepared(tx, kClaimStatement, kSql, limit, owner,
+                                         static_cast<double>(lease.count()));
         std::vector<ClaimedJob> jobs;
         jobs.reserve(rows.size());
         for (const auto& r : rows) {
