@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/fs.h"
 #include "stack/postgres_server.h"
 #include "stack/process.h"
 #include "tests/integration/harness.h"
@@ -89,12 +90,25 @@ class RpoExposureTest : public ::testing::Test {
     return doc.is_object() && doc["repositories"].size() == 2u ? doc : nullptr;
   }
 
-  // Switches the current segment out and waits until the primary has archived it.
+  // Switches the current segment out and waits until the primary has archived it. After failed
+  // attempts (the second test makes archiving fail on purpose) PostgreSQL's archiver may sleep
+  // up to 60 s before it tries again, so the wait is 90 s; a timeout shows the archiver's state
+  // and the tail of pgBackRest's asynchronous archive-push log (one CI run timed out at 30 s).
   static void SwitchAndWaitArchived() {
     std::string segment = Scalar("SELECT pg_walfile_name(pg_switch_wal())");
-    auto deadline = steady_clock::now() + seconds(30);
+    auto deadline = steady_clock::now() + seconds(90);
     while (Scalar("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") < segment) {
-      ASSERT_LT(steady_clock::now(), deadline) << "segment " << segment << " not archived";
+      if (steady_clock::now() >= deadline) {
+        auto log =
+            ReadFileLimited(stack_.home + "/backups/log/auri-archive-push-async.log", 1 << 20);
+        std::string text = log.ok() ? *log : log.status().ToString();
+        FAIL() << "segment " << segment << " not archived; archiver: "
+               << Scalar(
+                      "SELECT format('archived %s, failed %s (%s at %s)', last_archived_wal, "
+                      "failed_count, last_failed_wal, last_failed_time) FROM pg_stat_archiver")
+               << "\narchive-push log tail:\n"
+               << text.substr(text.size() > 4000 ? text.size() - 4000 : 0);
+      }
       std::this_thread::sleep_for(milliseconds(100));
     }
   }
