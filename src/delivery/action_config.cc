@@ -390,24 +390,25 @@ void ActionConfigCache::MakeRoom(size_t bytes) {
   bytes_ = 0;
 }
 
-const Result<WebhookConfig>& ActionConfigCache::Webhook(std::string_view config_json) {
-  if (auto it = webhook_.find(config_json); it != webhook_.end()) return it->second;
+template <typename Config, typename Parse>
+const Result<Config>& ActionConfigCache::Lookup(
+    std::map<std::string, Result<Config>, std::less<>>& map, std::string_view config_json,
+    Parse parse) {
+  if (auto it = map.find(config_json); it != map.end()) return it->second;
   MakeRoom(config_json.size());
   bytes_ += config_json.size();
-  return webhook_
+  return map
       .emplace(std::string(config_json),
-               ParseWebhookConfig(config_json, nullptr, UnknownPlaceholders::kRenderEmpty))
+               parse(config_json, nullptr, UnknownPlaceholders::kRenderEmpty))
       .first->second;
 }
 
+const Result<WebhookConfig>& ActionConfigCache::Webhook(std::string_view config_json) {
+  return Lookup(webhook_, config_json, ParseWebhookConfig);
+}
+
 const Result<TelegramConfig>& ActionConfigCache::Telegram(std::string_view config_json) {
-  if (auto it = telegram_.find(config_json); it != telegram_.end()) return it->second;
-  MakeRoom(config_json.size());
-  bytes_ += config_json.size();
-  return telegram_
-      .emplace(std::string(config_json),
-               ParseTelegramConfig(config_json, nullptr, UnknownPlaceholders::kRenderEmpty))
-      .first->second;
+  return Lookup(telegram_, config_json, ParseTelegramConfig);
 }
 
 }  // namespace auri::delivery

@@ -101,6 +101,10 @@ class ActionConfigCache {
 
  private:
   void MakeRoom(size_t bytes);
+  // The entry of `config_json` in `map`, parsed with `parse` when missing.
+  template <typename Config, typename Parse>
+  const Result<Config>& Lookup(std::map<std::string, Result<Config>, std::less<>>& map,
+                               std::string_view config_json, Parse parse);
 
   std::map<std::string, Result<WebhookConfig>, std::less<>> webhook_;
   std::map<std::string, Result<TelegramConfig>, std::less<>> telegram_;

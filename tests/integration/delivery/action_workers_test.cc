@@ -502,6 +502,34 @@ TEST_F(ActionWorkersTest, LeasesStayBoundedWhileOutcomeWritesAreBlocked) {
   EXPECT_EQ(receiver.Count(), 40u);
 }
 
+TEST_F(ActionWorkersTest, ClaimStatementIsPreparedAgainAfterTenSeconds) {
+  // The claim is a prepared statement whose generic plan must not outlive a burst of jobs for
+  // long: each connection drops and prepares it again every 10 s (job_repository.cc).
+  PoolOptions po;
+  po.dsn = dsn_;
+  po.size = 1;  // one connection: the claims and the check below share it
+  ConnectionPool pool(po);
+  auto prepared_at = [&] {
+    auto conn = pool.Acquire(seconds(5));
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    if (!conn.ok()) return std::string();
+    pqxx::nontransaction tx(conn->get());
+    auto r = tx.exec(
+        "SELECT prepare_time::text FROM pg_prepared_statements WHERE name = 'auri_claim_due_jobs'");
+    return r.empty() ? std::string("none") : r[0][0].as<std::string>();
+  };
+  ASSERT_TRUE(ClaimDueJobs(pool, "w", 10, seconds(60), seconds(5)).ok());
+  std::string first = prepared_at();
+  ASSERT_NE(first, "none");
+  ASSERT_TRUE(ClaimDueJobs(pool, "w", 10, seconds(60), seconds(5)).ok());
+  EXPECT_EQ(prepared_at(), first);  // reused within 10 s
+  std::this_thread::sleep_for(milliseconds(10'500));
+  ASSERT_TRUE(ClaimDueJobs(pool, "w", 10, seconds(60), seconds(5)).ok());
+  std::string again = prepared_at();
+  EXPECT_NE(again, "none");
+  EXPECT_GT(again, first);  // same text format, so later sorts later
+}
+
 TEST_F(ActionWorkersTest, PurgeDeletesFinishedJobsOlderThanRetentionOnly) {
   auto insert = [&](const std::string& status, const std::string& age) {
     return QueryValue(

@@ -26,6 +26,21 @@ std::string InvariantsDetail(const std::string& dsn) {
   return "no invariants check";
 }
 
+// The invariants check failed, with exactly one violation of the invariant `name`.
+void ExpectOneViolationOf(const std::string& dsn, const std::string& name) {
+  std::string detail = InvariantsDetail(dsn);
+  EXPECT_EQ(detail.rfind("FAILED: ", 0), 0u) << detail;
+  EXPECT_NE(detail.find(name + ": 1"), std::string::npos) << detail;
+}
+
+// A reputation trigger named `name` in `org`; returns its id.
+std::string InsertTrigger(pqxx::work& tx, const std::string& org, const std::string& name) {
+  return tx
+      .exec1("INSERT INTO triggers (organization_id, name, registry) VALUES ('" + org + "', '" +
+             name + "', 'reputation') RETURNING id")[0]
+      .as<std::string>();
+}
+
 TEST(IntegrityCheckTest, ResultWhoseTriggerIsNotItsJobsFailsTheInvariants) {
   // action_results.trigger_id has no foreign key since migration 0006 (it is copied from the
   // job); the invariant is what still catches a result filed under another trigger.
@@ -33,12 +48,8 @@ TEST(IntegrityCheckTest, ResultWhoseTriggerIsNotItsJobsFailsTheInvariants) {
   std::string org = testing::CreateOrganizationWithOwner(dsn);
   pqxx::connection conn(dsn);
   pqxx::work tx(conn);
-  std::string t1 = tx.exec1("INSERT INTO triggers (organization_id, name, registry) VALUES ('" +
-                            org + "', 'one', 'reputation') RETURNING id")[0]
-                       .as<std::string>();
-  std::string t2 = tx.exec1("INSERT INTO triggers (organization_id, name, registry) VALUES ('" +
-                            org + "', 'two', 'reputation') RETURNING id")[0]
-                       .as<std::string>();
+  std::string t1 = InsertTrigger(tx, org, "one");
+  std::string t2 = InsertTrigger(tx, org, "two");
   std::string job = tx.exec1(
                           "INSERT INTO action_jobs (trigger_id, event_id, action_type, config, "
                           "event_data) VALUES ('" +
@@ -55,9 +66,7 @@ TEST(IntegrityCheckTest, ResultWhoseTriggerIsNotItsJobsFailsTheInvariants) {
   pqxx::work tamper(conn);
   tamper.exec0("UPDATE action_results SET trigger_id = '" + t2 + "'");
   tamper.commit();
-  std::string detail = InvariantsDetail(dsn);
-  EXPECT_EQ(detail.rfind("FAILED: ", 0), 0u) << detail;
-  EXPECT_NE(detail.find(name + ": 1"), std::string::npos) << detail;
+  ExpectOneViolationOf(dsn, name);
 }
 
 TEST(IntegrityCheckTest, JobNamingAMissingActionFailsTheInvariants) {
@@ -67,9 +76,7 @@ TEST(IntegrityCheckTest, JobNamingAMissingActionFailsTheInvariants) {
   std::string org = testing::CreateOrganizationWithOwner(dsn);
   pqxx::connection conn(dsn);
   pqxx::work tx(conn);
-  std::string t = tx.exec1("INSERT INTO triggers (organization_id, name, registry) VALUES ('" +
-                           org + "', 'one', 'reputation') RETURNING id")[0]
-                      .as<std::string>();
+  std::string t = InsertTrigger(tx, org, "one");
   std::string a =
       tx.exec1("INSERT INTO trigger_actions (trigger_id, action_type, config) VALUES ('" + t +
                "', 'webhook', '{\"url\": \"http://127.0.0.1:9/\"}') RETURNING id")[0]
@@ -91,9 +98,7 @@ TEST(IntegrityCheckTest, JobNamingAMissingActionFailsTheInvariants) {
   pqxx::work tamper(conn);
   tamper.exec0("UPDATE action_jobs SET action_id = '" + a + "'");
   tamper.commit();
-  std::string detail = InvariantsDetail(dsn);
-  EXPECT_EQ(detail.rfind("FAILED: ", 0), 0u) << detail;
-  EXPECT_NE(detail.find(name + ": 1"), std::string::npos) << detail;
+  ExpectOneViolationOf(dsn, name);
 }
 
 }  // namespace
